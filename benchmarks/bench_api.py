@@ -1,0 +1,149 @@
+"""API layer speed: create/get against a copy floor, indexed list, Cluster(), 100k pods.
+
+    python benchmarks/bench_api.py
+
+Machines here are shared and noisy: each figure is the median of several rounds, and the
+create/get costs are reported as ratios to a floor measured in the same run: a hand-written
+recursive copy of the same JSON object (dicts and lists rebuilt, leaves shared).
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import sys
+import time
+
+import fakekube
+from fakekube.api.objects import deep_copy
+
+ROUNDS = 7
+
+
+def floor_copy(o):
+    """The floor: rebuild dicts and lists, share leaves (not copy.deepcopy)."""
+    if isinstance(o, dict):
+        return {k: floor_copy(v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [floor_copy(v) for v in o]
+    return o
+
+
+def sample_pod(i: int) -> dict:
+    """A realistic pod: two containers with ports, env, resources and mounts, two volumes."""
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": f"web-{i}", "labels": {"app": "web", "tier": "front",
+                                                    "shard": str(i % 100)},
+                     "annotations": {"example.com/owner": "team-a"}},
+        "spec": {
+            "containers": [
+                {"name": "web", "image": "nginx:1.27",
+                 "ports": [{"name": "http", "containerPort": 80}],
+                 "env": [{"name": "MODE", "value": "prod"}, {"name": "LOG", "value": "info"}],
+                 "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
+                               "limits": {"cpu": "500m", "memory": "256Mi"}},
+                 "volumeMounts": [{"name": "data", "mountPath": "/data"},
+                                  {"name": "config", "mountPath": "/etc/web"}]},
+                {"name": "sidecar", "image": "busybox:1.36", "args": ["sleep", "infinity"],
+                 "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}},
+            ],
+            "volumes": [{"name": "data", "emptyDir": {}},
+                        {"name": "config", "configMap": {"name": "web-config"}}],
+        },
+    }
+
+
+def timeit(fn, n: int) -> float:
+    """Median seconds per call over ROUNDS rounds of n calls."""
+    per = []
+    for _ in range(ROUNDS):
+        gc.collect()
+        t0 = time.perf_counter()
+        for i in range(n):
+            fn(i)
+        per.append((time.perf_counter() - t0) / n)
+    return statistics.median(per)
+
+
+def rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+        import resource
+        return pages * resource.getpagesize() / 2**20
+    except OSError:
+        return float("nan")
+
+
+def main() -> None:
+    rows = []
+    pod = sample_pod(0)
+    n = 2000
+
+    floor = timeit(lambda i: floor_copy(pod), n * 5)
+    c = fakekube.Cluster(nodes=0)
+    pods = [sample_pod(i) for i in range(n * ROUNDS)]
+    counter = iter(range(10**9))
+    rt = c.api.registry.by_kind("Pod")
+
+    def create(i):
+        c.api.create(rt, pods[next(counter)], "default")
+
+    t_create = timeit(create, n)
+    stored = c.get("Pod", "web-0")
+    floor_stored = timeit(lambda i: floor_copy(stored), n * 5)
+    t_get = timeit(lambda i: c.api.get(rt, "web-17", "default"), n * 5)
+    rows.append(("floor: copy of the pod as sent", f"{floor * 1e6:.1f} us", ""))
+    rows.append(("floor: copy of the pod as stored", f"{floor_stored * 1e6:.1f} us", ""))
+    rows.append(("Pod create (copy in, pipeline, copy out)", f"{t_create * 1e6:.1f} us",
+                 f"{t_create / floor:.2f}x sent, {t_create / floor_stored:.2f}x stored "
+                 "(target <= 3x)"))
+    rows.append(("Pod get", f"{t_get * 1e6:.1f} us",
+                 f"{t_get / floor_stored:.2f}x stored (target <= 1.5x)"))
+
+    # list 10,000 pods with a selector matching 100 of them
+    c2 = fakekube.Cluster(nodes=0)
+    for i in range(10_000):
+        p = sample_pod(i)
+        c2.api.create(rt, p, "default", owned=True, copy_out=False)
+    lists = []
+    for _ in range(ROUNDS * 3):
+        t0 = time.perf_counter()
+        got = c2.list("Pod", namespace="default", label_selector="shard=7")
+        lists.append(time.perf_counter() - t0)
+    assert len(got["items"]) == 100
+    rows.append(("list 10,000 pods, selector matching 100",
+                 f"{statistics.median(lists) * 1e3:.2f} ms", "target < 5 ms"))
+
+    inits = []
+    for _ in range(ROUNDS * 3):
+        gc.collect()
+        t0 = time.perf_counter()
+        fakekube.Cluster()
+        inits.append(time.perf_counter() - t0)
+    rows.append(("Cluster() ready (3 nodes)", f"{statistics.median(inits) * 1e3:.2f} ms",
+                 "target < 5 ms"))
+
+    del c, c2, pods
+    gc.collect()
+    before = rss_mb()
+    c3 = fakekube.Cluster(nodes=0)
+    t0 = time.perf_counter()
+    for i in range(100_000):
+        c3.api.create(rt, sample_pod(i), "default")
+    elapsed = time.perf_counter() - t0
+    after = rss_mb()
+    rows.append(("100,000 pods created", f"{elapsed:.2f} s",
+                 f"{100_000 / elapsed:,.0f} pods/s; +{after - before:,.0f} MB RSS "
+                 "(target < 5 s)"))
+
+    width = max(len(r[0]) for r in rows)
+    print(f"{'benchmark':<{width}}  {'median':>10}  notes")
+    print("-" * (width + 60))
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:>10}  {note}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

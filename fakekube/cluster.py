@@ -1,0 +1,337 @@
+"""``Cluster``: a Kubernetes control plane in a Python object.
+
+A Cluster builds and wires the parts (clock, store, API layer, controllers) and is the public
+face of all of them: the API verbs by Kind name, the virtual clock (``settle``, ``advance``,
+``now``) and, as later parts arrive, fault injection, storage, DNS and serving.
+
+Time only moves when you move it. Writes queue work for the controllers; ``settle()`` runs
+that work, jumping the clock from deadline to deadline, until the cluster reaches a fixed
+point that only an outside action can leave.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Iterator
+
+import yaml
+
+from . import errors
+from .api.objects import deep_copy
+from .api.registry import ResourceType
+from .api.server import ApiServer
+from .api.store import Store
+from .api.watch import Watcher
+from .clock import VirtualClock
+from .config import Config
+from .controllers import builtin_controllers
+from .runtime import ControllerContext, Manager
+
+__all__ = ["Cluster", "Watch"]
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+class Watch:
+    """An in-process watch: iterate it to get ``(type, object)`` pairs.
+
+    Iteration stops when the watch has caught up (nothing else can happen while the caller
+    is iterating); iterating again continues from there. :meth:`close` ends it. A
+    resourceVersion that has been compacted gives one ``("ERROR", <410 Expired Status>)``
+    pair, after which the watch is closed.
+    """
+
+    def __init__(self, cluster: "Cluster", watcher: Watcher, timeout_seconds: float | None
+                 ) -> None:
+        self._cluster = cluster
+        self._watcher = watcher
+        self._deadline = (cluster.now + timeout_seconds) if timeout_seconds else None
+
+    def __iter__(self) -> Iterator[tuple[str, dict]]:
+        w = self._watcher
+        while True:
+            with self._cluster.store.lock:
+                if w.closed and not w.queue:
+                    return
+                batch = w.take(256)
+                if not batch:
+                    if w.allow_bookmarks and self._cluster.store.rv > w.last_rv and w.last_rv:
+                        w.last_rv = self._cluster.store.rv
+                        w.bookmark(self._cluster.store.rv)
+                        batch = w.take()
+                    if self._deadline is not None and self._cluster.now >= self._deadline:
+                        w.close()
+                    if not batch:
+                        return
+            yield from batch
+
+    @property
+    def resource_version(self) -> str:
+        """The resourceVersion of the last event delivered."""
+        return str(self._watcher.last_rv)
+
+    @property
+    def closed(self) -> bool:
+        return self._watcher.closed
+
+    def close(self) -> None:
+        self._watcher.close()
+
+    def __enter__(self) -> "Watch":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class Cluster:
+    """A ready cluster: system namespaces, the default StorageClass ``standard`` and
+    controllers, on a virtual clock starting at 2025-01-01T00:00:00Z.
+
+    ``seed`` makes a run reproducible: the same seed and the same calls give the same UIDs,
+    names, resourceVersions and event order.
+    """
+
+    def __init__(self, nodes: int | list[dict] = 3, zones: list[str] | None = None,
+                 seed: int = 0, **options: Any) -> None:
+        self.config = Config.from_options(**options)
+        self.seed = seed
+        self._rng = random.Random(seed)
+        self.clock = VirtualClock()
+        self.store = Store(self.config.event_history)
+        self.api = ApiServer(self.store, self.clock, random.Random(self._rng.getrandbits(64)),
+                             self.config)
+        self.manager = Manager()
+        self.ctx = ControllerContext(self.api, self.clock, self.config,
+                                     random.Random(self._rng.getrandbits(64)))
+        for cls in builtin_controllers():
+            self.manager.add(cls(self.ctx))
+        for c in self.manager.controllers:
+            c.setup()
+        self._bootstrap()
+        self._initial_nodes = (nodes, zones)
+
+    def _bootstrap(self) -> None:
+        api = self.api
+        ns_rt = api.registry.by_kind("Namespace")
+        for name in SYSTEM_NAMESPACES:
+            api.create(ns_rt, {"apiVersion": "v1", "kind": "Namespace",
+                               "metadata": {"name": name,
+                                            "labels": {"kubernetes.io/metadata.name": name}}},
+                       owned=True, copy_out=False)
+        api.create(api.registry.by_kind("StorageClass"), {
+            "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+            "metadata": {"name": "standard", "annotations": {
+                "storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "csi.example.com", "reclaimPolicy": "Delete",
+            "volumeBindingMode": "Immediate", "allowVolumeExpansion": True},
+            owned=True, copy_out=False)
+
+    # -- time ------------------------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        """Virtual time, in seconds since the Unix epoch."""
+        return self.clock.now()
+
+    def settle(self, max_seconds: float = 3600) -> float:
+        """Run queued work, jumping the clock to each next pending deadline, until nothing is
+        queued and no deadline is pending; return the virtual seconds used.
+
+        Raises :class:`fakekube.SettleTimeout` if the next pending deadline lies beyond
+        ``max_seconds`` or the livelock guard (``max_reconciles``) trips.
+        """
+        clock, manager = self.clock, self.manager
+        start = clock.now()
+        end = start + max_seconds
+        budget = self.config.max_reconciles
+        ran = 0
+        while True:
+            ran += manager.run_until_idle(budget - ran)
+            if ran >= budget and manager.has_work():
+                raise errors.SettleTimeout(self._busy_report(
+                    f"settle() ran {ran} reconciles without reaching a fixed point "
+                    "(livelock guard; raise max_reconciles if this is legitimate work)"))
+            deadline = clock.next_pending_deadline()
+            if deadline is None:
+                return clock.now() - start
+            if deadline.when > end:
+                raise errors.SettleTimeout(self._busy_report(
+                    f"settle(max_seconds={max_seconds:g}) reached its bound at "
+                    f"+{clock.now() - start:g}s with deadlines still pending"))
+            timer = clock.pop_due(deadline.when)
+            if timer is not None:
+                timer.callback()
+
+    def advance(self, seconds: float) -> None:
+        """Move virtual time forward by exactly ``seconds``, firing timers in order and
+        running the work each causes at its instant."""
+        if seconds < 0:
+            raise ValueError("time can't go backwards")
+        clock, manager = self.clock, self.manager
+        end = clock.now() + seconds
+        budget = self.config.max_reconciles
+        manager.run_until_idle(budget)
+        while (timer := clock.pop_due(end)) is not None:
+            timer.callback()
+            manager.run_until_idle(budget)
+        clock.jump_to(end)
+        manager.run_until_idle(budget)
+
+    def _busy_report(self, headline: str) -> str:
+        lines = [headline]
+        for name, keys in self.manager.busy():
+            shown = ", ".join(_fmt_key(k) for k in keys[:10])
+            more = f" (+{len(keys) - 10} more)" if len(keys) > 10 else ""
+            lines.append(f"  controller {name}: {len(keys)} queued: {shown}{more}")
+        pending = [t for t in self.clock.timers() if t.pending][:10]
+        for t in pending:
+            lines.append(f"  deadline at +{t.when - self.clock.now():g}s: {t.label or t.callback}")
+        for (name, key), exc in list(self.manager.last_errors.items())[:5]:
+            lines.append(f"  last error of {name} on {_fmt_key(key)}: {exc}")
+        return "\n".join(lines)
+
+    # -- the API, in process ---------------------------------------------------------------
+
+    def _rt(self, kind: str) -> ResourceType:
+        return self.api.registry.by_kind(kind)
+
+    def create(self, obj: dict) -> dict:
+        """Create ``obj`` (a wire-format dict) and return the stored object."""
+        if not isinstance(obj, dict):
+            raise errors.BadRequest("an object must be a dict in wire format")
+        rt = self.api.registry.for_object(obj)
+        ns = (obj.get("metadata") or {}).get("namespace") if isinstance(obj.get("metadata"),
+                                                                      dict) else None
+        return self.api.create(rt, obj, ns or "default")
+
+    def replace(self, obj: dict, subresource: str | None = None) -> dict:
+        """Replace an object (PUT): optimistic concurrency on ``metadata.resourceVersion``
+        when it is set. ``subresource="status"`` replaces the status only."""
+        if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
+            raise errors.BadRequest("an object must be a dict in wire format with metadata")
+        rt = self.api.registry.for_object(obj)
+        meta = obj["metadata"]
+        if subresource == "scale":
+            return self.api.update_scale(rt, meta.get("name", ""),
+                                         meta.get("namespace") or "default", obj)
+        return self.api.update(rt, obj, meta.get("name"), meta.get("namespace") or "default",
+                               subresource=subresource)
+
+    def get(self, kind: str, name: str, namespace: str = "default",
+            subresource: str | None = None) -> dict:
+        rt = self._rt(kind)
+        if subresource == "scale":
+            return self.api.get_scale(rt, name, namespace)
+        if subresource not in (None, "status"):
+            raise errors.resource_not_found()
+        if subresource == "status" and not rt.has_status:
+            raise errors.resource_not_found()
+        return self.api.get(rt, name, namespace)
+
+    def list(self, kind: str, namespace: str | None = None, label_selector: Any = None,
+             field_selector: Any = None, **options: Any) -> dict:
+        """A wire-format ``<Kind>List``, across namespaces unless ``namespace`` is given.
+        Options: ``limit``, ``continue_``, ``resource_version``, ``resource_version_match``."""
+        return self.api.list(self._rt(kind), namespace, label_selector=label_selector,
+                             field_selector=field_selector, **options)
+
+    def patch(self, kind: str, name: str, patch: Any, namespace: str = "default",
+              patch_type: str = "merge", subresource: str | None = None,
+              field_manager: str | None = None, **options: Any) -> dict:
+        return self.api.patch(self._rt(kind), name, patch, namespace, patch_type=patch_type,
+                              subresource=subresource, field_manager=field_manager, **options)
+
+    def delete(self, kind: str, name: str, namespace: str = "default",
+               grace_period_seconds: int | None = None, propagation_policy: str | None = None,
+               preconditions: dict | None = None, **options: Any) -> dict:
+        return self.api.delete(self._rt(kind), name, namespace,
+                               grace_period_seconds=grace_period_seconds,
+                               propagation_policy=propagation_policy,
+                               preconditions=preconditions, **options)
+
+    def delete_collection(self, kind: str, namespace: str | None = None,
+                          label_selector: Any = None, field_selector: Any = None,
+                          **options: Any) -> dict:
+        return self.api.delete_collection(self._rt(kind), namespace,
+                                          label_selector=label_selector,
+                                          field_selector=field_selector, **options)
+
+    def watch(self, kind: str, namespace: str | None = None, resource_version: str | None = None,
+              label_selector: Any = None, field_selector: Any = None,
+              allow_bookmarks: bool = False, timeout_seconds: float | None = None,
+              send_initial_events: bool | None = None) -> Watch:
+        """Watch one kind; see :class:`Watch`."""
+        w = self.api.watch(self._rt(kind), namespace, resource_version=resource_version,
+                           label_selector=label_selector, field_selector=field_selector,
+                           allow_bookmarks=allow_bookmarks,
+                           send_initial_events=send_initial_events)
+        return Watch(self, w, timeout_seconds)
+
+    def apply(self, manifest: Any, field_manager: str = "fakekube") -> dict | list[dict]:
+        """Create what is absent and update what exists. ``manifest`` is a dict, a list of
+        dicts, or YAML text (several documents allowed); returns the stored object, or a
+        list for several.
+
+        Until server-side apply exists this updates with a strategic merge patch of the
+        manifest, which adds and changes fields but does not remove fields an earlier apply
+        set and this one omits.
+        """
+        docs = _documents(manifest)
+        out = []
+        for doc in docs:
+            rt = self.api.registry.for_object(doc)
+            meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+            name = meta.get("name")
+            if not name:
+                raise errors.invalid(rt.kind, rt.group, "", [errors.FieldError.required(
+                    "metadata.name", "name is required for apply")])
+            ns = (meta.get("namespace") or "default") if rt.namespaced else None
+            out.append(self.api.patch(rt, name, doc, ns, patch_type="apply",
+                                      field_manager=field_manager))
+        if isinstance(manifest, dict) or (isinstance(manifest, (str, bytes)) and len(out) == 1):
+            return out[0]
+        return out
+
+    # -- events ----------------------------------------------------------------------------
+
+    def events(self, obj: dict | None = None, namespace: str | None = None) -> list[dict]:
+        """Events, oldest first; only those about ``obj`` when given."""
+        items = self.list("Event", namespace)["items"]
+        if obj is not None:
+            uid = obj["metadata"].get("uid")
+            items = [e for e in items if e["involvedObject"].get("uid") == uid]
+        return sorted(items, key=lambda e: int(e["metadata"]["resourceVersion"]))
+
+
+def _documents(manifest: Any) -> list[dict]:
+    if isinstance(manifest, bytes):
+        manifest = manifest.decode()
+    if isinstance(manifest, str):
+        try:
+            loaded = [d for d in yaml.safe_load_all(manifest) if d is not None]
+        except yaml.YAMLError as exc:
+            raise errors.BadRequest(f"error parsing YAML: {exc}") from None
+        docs: list = []
+        for d in loaded:
+            if isinstance(d, dict) and d.get("kind", "").endswith("List") and isinstance(
+                    d.get("items"), list):
+                docs.extend(d["items"])
+            else:
+                docs.append(d)
+    elif isinstance(manifest, dict):
+        docs = [manifest]
+    elif isinstance(manifest, (list, tuple)):
+        docs = list(manifest)
+    else:
+        raise errors.BadRequest("apply takes a dict, a list of dicts or YAML text")
+    for d in docs:
+        if not isinstance(d, dict):
+            raise errors.BadRequest(f"a manifest document must be a mapping, not {type(d).__name__}")
+    return [deep_copy(d) for d in docs]
+
+
+def _fmt_key(key: Any) -> str:
+    if isinstance(key, tuple):
+        return "/".join(str(k) for k in key if k)
+    return str(key)
