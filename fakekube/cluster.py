@@ -25,6 +25,7 @@ from .api.watch import Watcher
 from .clock import VirtualClock
 from .config import Config
 from .controllers import builtin_controllers
+from .kubelet import KubeletController
 from .runtime import ControllerContext, Manager
 
 __all__ = ["Cluster", "Watch"]
@@ -108,8 +109,12 @@ class Cluster:
             self.manager.add(cls(self.ctx))
         for c in self.manager.controllers:
             c.setup()
+        self.kubelets: KubeletController = next(
+            c for c in self.manager.controllers if isinstance(c, KubeletController))
         self._bootstrap()
-        self._initial_nodes = (nodes, zones)
+        for desc in _node_descriptions(nodes, zones):
+            self._add_node(desc)
+        self.manager.run_until_idle(self.config.max_reconciles)
 
     def _bootstrap(self) -> None:
         api = self.api
@@ -190,6 +195,95 @@ class Cluster:
         for (name, key), exc in list(self.manager.last_errors.items())[:5]:
             lines.append(f"  last error of {name} on {_fmt_key(key)}: {exc}")
         return "\n".join(lines)
+
+    # -- nodes and faults ------------------------------------------------------------------
+
+    def _add_node(self, desc: dict) -> None:
+        desc = dict(desc)
+        name = desc.pop("name")
+        self.kubelets.add_node(name, desc)
+
+    def add_node(self, name: str, zone: str | None = None, **description: Any) -> dict:
+        """Add a node with a simulated kubelet; takes the keys of a node description
+        (``region``, ``cpu``, ``memory``, ``pods``, ``labels``, ``taints``). The node is
+        registered, gets its podCIDR and is Ready when this returns."""
+        desc = _check_description({"name": name, "zone": zone, **description})
+        if self.kubelets.agents.get(name) is not None:
+            raise errors.already_exists("nodes", "", name)
+        try:
+            self.get("Node", name)
+            raise errors.already_exists("nodes", "", name)
+        except errors.NotFound:
+            pass
+        self._add_node(desc)
+        self.manager.run_until_idle(self.config.max_reconciles)
+        return self.get("Node", name)
+
+    def remove_node(self, name: str) -> None:
+        """Delete the Node object; its kubelet is gone with it. Pods bound to it stay until
+        pod garbage collection removes them, as upstream."""
+        self.kubelets.remove(name)
+        self.delete("Node", name)
+
+    def fail_node(self, name: str) -> None:
+        """The node's kubelet goes silent: no lease renewals, no status updates, no
+        deletions; its containers stop. What follows is the control plane's doing."""
+        self.kubelets.fail(self._node_agent(name))
+
+    def restore_node(self, name: str) -> None:
+        """The kubelet comes back, posts Ready, renews its lease and reconciles its pods."""
+        self.kubelets.restore(self._node_agent(name))
+        self.manager.run_until_idle(self.config.max_reconciles)
+
+    def _node_agent(self, name: str) -> str:
+        if name not in self.kubelets.agents:
+            raise errors.not_found("nodes", "", name)
+        return name
+
+    def cordon(self, name: str) -> dict:
+        return self.patch("Node", name, {"spec": {"unschedulable": True}})
+
+    def uncordon(self, name: str) -> dict:
+        return self.patch("Node", name, {"spec": {"unschedulable": None}})
+
+    def drain(self, name: str, grace_period_seconds: int | None = None) -> list[str]:
+        """Cordon the node and evict its pods through the eviction API, as ``kubectl drain``
+        does; pods a PodDisruptionBudget protects stay (one pass, no retries). Returns the
+        names of the evicted pods (``namespace/name`` outside ``default``)."""
+        self.cordon(name)
+        evicted = []
+        for pod in self.list("Pod", field_selector=f"spec.nodeName={name}")["items"]:
+            m = pod["metadata"]
+            if any(r.get("kind") == "DaemonSet" and r.get("controller")
+                   for r in m.get("ownerReferences") or ()):
+                continue
+            if m.get("deletionTimestamp"):
+                continue
+            body = {"apiVersion": "policy/v1", "kind": "Eviction",
+                    "metadata": {"name": m["name"], "namespace": m["namespace"]}}
+            if grace_period_seconds is not None:
+                body["deleteOptions"] = {"gracePeriodSeconds": grace_period_seconds}
+            try:
+                self.api.evict(m["name"], m["namespace"], body)
+            except errors.TooManyRequests:
+                continue
+            evicted.append(m["name"] if m["namespace"] == "default"
+                           else f"{m['namespace']}/{m['name']}")
+        return evicted
+
+    def set_pod_ready(self, name: str, ready: bool | None, namespace: str = "default") -> None:
+        """Override the simulated readiness of the pod with this name (also before it
+        exists, and for its later incarnations) until set back to ``None``."""
+        self.kubelets.set_ready(namespace, name, ready)
+
+    def kill_container(self, pod: str, container: str | None = None,
+                       namespace: str = "default", exit_code: int = 1) -> bool:
+        """Make a running container exit (all of the pod's when ``container`` is None); the
+        kubelet then restarts it with CrashLoopBackOff or not, per the restartPolicy.
+        Returns False if nothing was running there."""
+        killed = self.kubelets.kill_container(namespace, pod, container, exit_code)
+        self.manager.run_until_idle(self.config.max_reconciles)  # the kubelet reports it
+        return killed
 
     # -- the API, in process ---------------------------------------------------------------
 
@@ -302,6 +396,45 @@ class Cluster:
             uid = obj["metadata"].get("uid")
             items = [e for e in items if e["involvedObject"].get("uid") == uid]
         return sorted(items, key=lambda e: int(e["metadata"]["resourceVersion"]))
+
+
+_DESCRIPTION_KEYS = {"name", "zone", "region", "cpu", "memory", "pods", "labels", "taints"}
+
+
+def _check_description(desc: dict) -> dict:
+    unknown = sorted(set(desc) - _DESCRIPTION_KEYS)
+    if unknown:
+        raise TypeError(f"unknown node description key(s) {', '.join(unknown)}; a node takes "
+                        f"{', '.join(sorted(_DESCRIPTION_KEYS))}")
+    if not isinstance(desc.get("name"), str) or not desc["name"]:
+        raise TypeError("a node description needs a name")
+    return {k: v for k, v in desc.items() if v is not None}
+
+
+def _node_descriptions(nodes: Any, zones: list[str] | None) -> list[dict]:
+    if isinstance(nodes, int) and not isinstance(nodes, bool):
+        if nodes < 0:
+            raise ValueError("nodes must be a count >= 0 or a list of node descriptions")
+        out = []
+        for i in range(1, nodes + 1):
+            d: dict[str, Any] = {"name": f"node-{i}"}
+            if zones:
+                d["zone"] = zones[(i - 1) % len(zones)]
+            out.append(d)
+        return out
+    if isinstance(nodes, (list, tuple)):
+        out = []
+        for d in nodes:
+            if isinstance(d, str):
+                d = {"name": d}
+            if not isinstance(d, dict):
+                raise TypeError("a node description is a dict like {'name': 'n1', 'zone': 'a'}")
+            out.append(_check_description(dict(d)))
+        names = [d["name"] for d in out]
+        if len(set(names)) != len(names):
+            raise ValueError("node names must be unique")
+        return out
+    raise TypeError("nodes must be a count or a list of node descriptions")
 
 
 def _documents(manifest: Any) -> list[dict]:

@@ -10,9 +10,11 @@ Facts follow Kubernetes v1.31:
 - ``kubernetes/kubernetes:staging/src/k8s.io/apimachinery/pkg/api/resource/quantity.go``
   (``ParseQuantity``, ``parseQuantityString``, ``CanonicalizeBytes``, ``MarshalJSON``,
   ``Value``/``MilliValue``, the error messages);
-- ``.../api/resource/amount.go`` (``AsCanonicalBytes``, ``AsCanonicalBase1024Bytes``:
+- ``kubernetes/kubernetes:staging/src/k8s.io/apimachinery/pkg/api/resource/amount.go``
+  (``AsCanonicalBytes``, ``AsCanonicalBase1024Bytes``:
   exponents are lowered to a multiple of 3, binary values are written in powers of 1024);
-- ``.../api/resource/suffix.go`` (the suffix tables and ``e<n>`` exponents);
+- ``kubernetes/kubernetes:staging/src/k8s.io/apimachinery/pkg/api/resource/suffix.go``
+  (the suffix tables and ``e<n>`` exponents);
 - ``kubernetes/kubernetes:pkg/apis/core/v1/defaults.go`` (``SetDefaults_ResourceList``:
   values in resource lists are rounded up to milli precision).
 
@@ -44,7 +46,7 @@ from typing import NamedTuple, Union
 __all__ = [
     "QuantityError", "DECIMAL_EXPONENT", "BINARY_SI", "DECIMAL_SI",
     "parse_quantity", "canonical", "format_quantity", "quantity_format", "milli_value",
-    "value", "round_up_milli", "default_resource_list", "compare", "is_negative",
+    "value", "round_up_milli", "default_resource_list", "compare", "is_negative", "nano_value",
 ]
 
 DECIMAL_EXPONENT = "DecimalExponent"  # 12e6
@@ -436,6 +438,21 @@ def value(q: QuantityLike) -> int:
 def milli_value(q: QuantityLike) -> int:
     """``Quantity.MilliValue()``: ceil(q * 1000), away from zero."""
     return _scaled_value(_to_q(q), -3)
+
+
+@lru_cache(maxsize=8192)
+def _nano_text(s: str) -> int:
+    q = _to_q(s)
+    # An absurd exponent ("1e999999") saturates instead of building a giant integer.
+    return q.mantissa * 10**min(q.exp - _NANO, _MAX_MATERIALISED_EXP)
+
+
+def nano_value(q: QuantityLike) -> int:
+    """The exact value in units of 1e-9 (every parsed quantity is a whole number of nanos).
+    Cheap, cached: for sums and comparisons on hot paths. Values above 1e3991 saturate."""
+    if type(q) is str:
+        return _nano_text(q)
+    return _nano_text(_text_of(q)) if not isinstance(q, Fraction) else int(q * 10**9)
 
 
 def compare(a: QuantityLike, b: QuantityLike) -> int:

@@ -27,6 +27,7 @@ from ..config import Config
 from ..errors import FieldError
 from . import admission as _admission
 from .kinds import Strategy, strategies as _strategies
+from .kinds.storage import set_persistent_volume_phase_transition_time as set_pv_phase_time
 from .objects import deep_copy, new_uid, random_suffix, rfc3339
 from .patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from .registry import REGISTRY, Registry, ResourceType
@@ -212,6 +213,8 @@ class ApiServer:
             strategy.default(body)
         if strategy.prepare_for_create is not None:
             strategy.prepare_for_create(body, self.gates)
+        if rt.kind == "PersistentVolume":
+            set_pv_phase_time(body, None, self.now())
         generate = not meta.get("name") and meta.get("generateName")
         if generate:
             meta["name"] = self._generate_name(meta["generateName"])
@@ -531,6 +534,11 @@ class ApiServer:
                 meta.pop(f, None)
         meta["resourceVersion"] = ometa["resourceVersion"]
         strategy = self.strategy(rt)
+        # Default the body as sent (decoding defaults it upstream), before the parts the
+        # write may not change are taken from the stored object: those are shared, never
+        # to be touched.
+        if strategy.default is not None:
+            strategy.default(new)
         if subresource == "status":
             for k in list(new):
                 if k not in ("status", "metadata", "apiVersion", "kind"):
@@ -551,10 +559,10 @@ class ApiServer:
                 new["status"] = old["status"]
             else:
                 new.pop("status", None)
-        if strategy.default is not None:
-            strategy.default(new)
         if subresource != "status" and strategy.prepare_for_update is not None:
             strategy.prepare_for_update(new, old, self.gates)
+        if subresource == "status" and rt.kind == "PersistentVolume":
+            set_pv_phase_time(new, old, self.now())
         self._admit(_admission.UPDATE, rt, new, old)
         if subresource == "status":
             errs = strategy.validate_status_update(new, old, self.gates)

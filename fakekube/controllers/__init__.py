@@ -1,14 +1,19 @@
 """The controllers of kube-controller-manager that fakekube runs, one module each.
 
-:func:`builtin_controllers` gives them in the order the run loop steps them.
+:func:`builtin_controllers` gives them, with the scheduler and the simulated kubelets, in the
+order the run loop steps them: API housekeeping first, then the workload controllers that
+create pods, the scheduler that places them, node health, and last the kubelets that run them.
 """
 
 from __future__ import annotations
 
 
 def builtin_controllers() -> list[type]:
+    from ..kubelet import KubeletController
     from .disruption import DisruptionController
     from .garbagecollector import GarbageCollector
     from .namespace import NamespaceController
+    from .nodeipam import NodeIpamController
 
-    return [NamespaceController, GarbageCollector, DisruptionController]
+    return [NodeIpamController, NamespaceController, GarbageCollector, DisruptionController,
+            KubeletController]

@@ -513,18 +513,6 @@ def test_deployment_update_other_fields_allowed():
     assert apps.validate_deployment_update(new, old, GATES) == []
 
 
-def test_deployment_annotation_change_bumps_generation():
-    old = deploy()
-    old["metadata"]["generation"] = 4
-    new = copy.deepcopy(old)
-    new["metadata"]["annotations"] = {"note": "x"}
-    STRATEGIES["Deployment"].prepare_for_update(new, old, GATES)
-    assert new["metadata"]["generation"] == 5
-    same = copy.deepcopy(old)
-    STRATEGIES["Deployment"].prepare_for_update(same, old, GATES)
-    assert same["metadata"]["generation"] == 4
-
-
 def test_deployment_status_rules():
     old = deploy()
     old["status"] = {"collisionCount": 3}

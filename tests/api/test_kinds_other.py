@@ -162,23 +162,17 @@ def test_endpoint_slice_address_type_immutable():
         'addressType: Invalid value: "IPv6": field is immutable']
 
 
-def test_endpoint_slice_generation():
-    obj = slice_()
-    obj["metadata"].pop("generation")
-    STRATEGIES["EndpointSlice"].prepare_for_create(obj, GATES)
-    assert obj["metadata"]["generation"] == 1
-    same = copy.deepcopy(obj)
-    same["metadata"]["annotations"] = {"x": "y"}
-    STRATEGIES["EndpointSlice"].prepare_for_update(same, obj, GATES)
-    assert same["metadata"]["generation"] == 1
-    moved = copy.deepcopy(obj)
-    moved["endpoints"][0]["conditions"]["ready"] = False
-    STRATEGIES["EndpointSlice"].prepare_for_update(moved, obj, GATES)
-    assert moved["metadata"]["generation"] == 2
-    relabelled = copy.deepcopy(obj)
-    relabelled["metadata"]["labels"]["x"] = "y"
-    STRATEGIES["EndpointSlice"].prepare_for_update(relabelled, obj, GATES)
-    assert relabelled["metadata"]["generation"] == 2
+def test_endpoint_slice_v1_update_keeps_topology_of_unchanged_endpoints():
+    old = slice_(endpoints=[{"addresses": ["10.0.0.1"],
+                             "deprecatedTopology": {"kubernetes.io/hostname": "n1"}}])
+    same = copy.deepcopy(old)
+    same["metadata"]["labels"]["x"] = "y"
+    STRATEGIES["EndpointSlice"].prepare_for_update(same, old, GATES)
+    assert same["endpoints"] == old["endpoints"]
+    moved = copy.deepcopy(old)
+    moved["endpoints"][0]["addresses"] = ["10.0.0.2"]
+    STRATEGIES["EndpointSlice"].prepare_for_update(moved, old, GATES)
+    assert moved["endpoints"] == [{"addresses": ["10.0.0.2"], "nodeName": "n1"}]
 
 
 def test_endpoint_slice_v1_drops_deprecated_topology():

@@ -2,9 +2,10 @@
 
 This module owns what is particular to each apps/v1 kind: defaulting (``SetDefaults_<Kind>``
 and the generated defaulters that reach into pod templates and claim templates), the
-kind-specific parts of the registry strategies (dropping fields of disabled feature gates,
-Deployment's annotation-driven generation bump) and validation on create, update and
-``/status`` update, with upstream's field paths and message texts.
+kind-specific parts of the registry strategies (dropping fields of disabled feature gates;
+generation, including a Deployment's bump on annotation changes, is the API layer's) and
+validation on create, update and ``/status`` update, with upstream's field paths and message
+texts.
 
 Facts follow Kubernetes v1.31:
 
@@ -519,16 +520,6 @@ def default_deployment(obj: dict) -> None:
     _core.default_pod_template_spec(template)
 
 
-def prepare_deployment_for_update(new: dict, old: dict, gates: Gates) -> None:
-    """Deployment's ``PrepareForUpdate`` beyond the generic spec rule: an annotation change
-    also bumps ``metadata.generation`` (annotations are copied to the ReplicaSets)."""
-    new_meta = new.get("metadata")
-    old_meta = old.get("metadata") or _EMPTY
-    if isinstance(new_meta, dict) and not semantic_equal(new_meta.get("annotations"),
-                                                         old_meta.get("annotations")):
-        new_meta["generation"] = (old_meta.get("generation") or 0) + 1
-
-
 def _validate_deployment_strategy(strategy: Mapping[str, Any]) -> Errors:
     """``ValidateDeploymentStrategy`` and ``ValidateRollingUpdateDeployment``."""
     path = "spec.strategy"
@@ -656,7 +647,6 @@ STRATEGIES: dict[str, Strategy] = {
     ),
     "Deployment": Strategy(
         default=default_deployment,
-        prepare_for_update=prepare_deployment_for_update,
         validate=validate_deployment,
         validate_update=validate_deployment_update,
         validate_status_update=validate_deployment_status_update,

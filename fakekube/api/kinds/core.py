@@ -30,10 +30,24 @@ Facts follow Kubernetes v1.31, from:
 Feature gates: strategies receive the cluster's gates (upstream names); a gate missing from
 the mapping takes its v1.31 default (see ``_GATE_DEFAULTS``).
 
-Not emulated: the ``cmp.Diff`` dump that upstream appends to "pod updates may not change
-fields other than ..." is replaced by a path-by-path diff of the wire objects (upstream's dump
-prints Go structs and is deliberately unstable); ``Endpoints`` subsets are repacked like
-upstream but sorted by value instead of by upstream's hash order.
+Hooks the Strategy contract lacks are emulated where upstream has them: ``Canonicalize``
+(Endpoints ``RepackSubsets``, the Namespace name label) runs at the end of a successful
+``validate``; the pods/status ``PrepareForUpdate`` (owner references kept, qosClass backfilled;
+:func:`prepare_pod_status_update`) runs at the start of ``validate_status_update``.
+
+Simplified or not emulated (documented so that tests do not rely on them):
+
+- the ``cmp.Diff`` dump upstream appends to "pod updates may not change fields other than ..."
+  is replaced by a path-by-path diff of the wire objects (upstream's prints Go structs and is
+  deliberately unstable); the main sentence is exact;
+- ``Endpoints`` subsets are repacked like upstream but sorted by value, not by upstream's hash;
+- a generic ephemeral volume's claim template is checked for metadata, access modes and a
+  storage request only (the full claim spec rules are the storage module's);
+- Windows ``windowsOptions`` / HostProcess rules, the deprecated tolerations annotation, and
+  some field-level rules of legacy in-tree volume plugins (iSCSI IQN formats, Azure disk URIs,
+  Quobyte registries) are not checked;
+- a duplicate Service port is reported with the value ``{"protocol", "port"}`` where upstream
+  prints the Go struct ``core.ServicePort{...}``.
 """
 
 from __future__ import annotations
@@ -42,15 +56,16 @@ import base64
 import binascii
 import json
 import re
+from functools import lru_cache
 from typing import Any, Mapping
 
 from ...errors import FieldError
 from .. import names
 from ..quantity import (QuantityError, compare as q_compare, default_resource_list,
-                        is_negative, milli_value, parse_quantity, value as q_value)
+                        is_negative, milli_value, nano_value, parse_quantity, value as q_value)
 from ..selectors import validate_label_selector
 from . import Strategy
-from .meta import (FIELD_IMMUTABLE, IS_NEGATIVE, go_string_slice, name_is_dns1035_label,
+from .meta import (FIELD_IMMUTABLE, IS_NEGATIVE, name_is_dns1035_label,
                    name_is_dns1123_label, name_is_dns1123_subdomain, validate_annotations,
                    validate_immutable_field, validate_labels, validate_object_meta,
                    validate_object_meta_update)
@@ -109,6 +124,7 @@ _REF_TAG = re.compile(r"[\w][\w.-]{0,127}")
 _REF_DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 
 
+@lru_cache(maxsize=4096)
 def _image_tag(image: str) -> str | None:
     """The tag ``parsers.ParseImageName`` finds: ``latest`` when there is neither a tag nor a
     digest, ``""`` with a digest only, None when the reference does not parse."""
@@ -671,25 +687,28 @@ def compute_pod_qos(pod: dict) -> str:
     """``qos.ComputePodQOS``: Guaranteed, Burstable or BestEffort from the containers' and
     init containers' cpu/memory requests and limits (after defaulting)."""
     spec = pod.get("spec") or {}
-    requests: dict[str, Any] = {}
-    limits: dict[str, Any] = {}
+    requests: dict[str, int] = {}
+    limits: dict[str, int] = {}
     guaranteed = True
     for key in ("containers", "initContainers"):
         for c in spec.get(key) or ():
-            res = c.get("resources") or {}
+            res = c.get("resources")
+            if not res:
+                guaranteed = False
+                continue
             for name, q in (res.get("requests") or {}).items():
                 if name in _QOS_RESOURCES:
-                    v = parse_quantity(q)
+                    v = nano_value(q)
                     if v > 0:
                         requests[name] = requests.get(name, 0) + v
-            found = set()
+            found = 0
             for name, q in (res.get("limits") or {}).items():
                 if name in _QOS_RESOURCES:
-                    v = parse_quantity(q)
+                    v = nano_value(q)
                     if v > 0:
-                        found.add(name)
+                        found += 1
                         limits[name] = limits.get(name, 0) + v
-            if len(found) < 2:
+            if found < 2:
                 guaranteed = False
     if not requests and not limits:
         return "BestEffort"
@@ -764,12 +783,6 @@ def _cidr_errors(value: str, path: str) -> list[FieldError]:
     if not msgs:
         return _NO_ERRORS
     return [FieldError.invalid(path, value, m) for m in msgs]
-
-
-def _non_negative(value: int, path: str) -> list[FieldError]:
-    if value < 0:
-        return [FieldError.invalid(path, value, IS_NEGATIVE)]
-    return _NO_ERRORS
 
 
 def _path_no_backsteps(target: str, path: str) -> list[FieldError]:
@@ -3061,39 +3074,37 @@ def _validate_pod_status_update(new: dict, old: dict, gates: Gates) -> list[Fiel
 def _drop_disabled_pod_fields(spec: dict, old_spec: dict | None, gates: Gates) -> None:
     """``podutil.DropDisabledPodFields``, for the gates whose fields users meet: fields of a
     disabled feature are dropped unless the old object already used them."""
-    def in_use(pred) -> bool:
-        return old_spec is not None and pred(old_spec)
-
-    if not _gate(gates, "InPlacePodVerticalScaling") and not in_use(
-            lambda s: any(c.get("resizePolicy") for c in s.get("containers") or ())):
-        for c in spec.get("containers") or ():
-            c.pop("resizePolicy", None)
-    if not _gate(gates, "SidecarContainers") and not in_use(
-            lambda s: any(c.get("restartPolicy") for c in s.get("initContainers") or ())):
-        for c in spec.get("initContainers") or ():
-            c.pop("restartPolicy", None)
-    if not _gate(gates, "PodLifecycleSleepAction") and not in_use(_uses_sleep):
+    containers = spec.get("containers") or ()
+    inits = spec.get("initContainers") or ()
+    old = old_spec or {}
+    if not _gate(gates, "InPlacePodVerticalScaling"):
+        if any("resizePolicy" in c for c in containers) and not any(
+                c.get("resizePolicy") for c in old.get("containers") or ()):
+            for c in containers:
+                c.pop("resizePolicy", None)
+    if inits and not _gate(gates, "SidecarContainers"):
+        if not any(c.get("restartPolicy") for c in old.get("initContainers") or ()):
+            for c in inits:
+                c.pop("restartPolicy", None)
+    if not _gate(gates, "PodLifecycleSleepAction") and _uses_sleep(spec) and not _uses_sleep(old):
         for key in ("containers", "initContainers", "ephemeralContainers"):
             for c in spec.get(key) or ():
-                for hook in ((c.get("lifecycle") or {}).get("postStart"),
-                             (c.get("lifecycle") or {}).get("preStop")):
+                lc = c.get("lifecycle") or {}
+                for hook in (lc.get("postStart"), lc.get("preStop")):
                     if hook:
                         hook.pop("sleep", None)
-    if not _gate(gates, "ImageVolume") and not in_use(
-            lambda s: any("image" in v for v in s.get("volumes") or ())):
-        vols = spec.get("volumes")
-        if vols and any("image" in v for v in vols):
+    vols = spec.get("volumes")
+    if vols and not _gate(gates, "ImageVolume") and any("image" in v for v in vols):
+        if not any("image" in v for v in old.get("volumes") or ()):
             spec["volumes"] = [v for v in vols if "image" not in v]
-    if not _gate(gates, "PodLevelResources") and not in_use(lambda s: "resources" in s):
-        spec.pop("resources", None)
-    if not _gate(gates, "DynamicResourceAllocation") and not in_use(
-            lambda s: bool(s.get("resourceClaims"))):
+    if "resources" in spec and not _gate(gates, "PodLevelResources") and "resources" not in old:
+        del spec["resources"]
+    if not _gate(gates, "DynamicResourceAllocation") and not old.get("resourceClaims"):
         spec.pop("resourceClaims", None)
-        for key in ("containers", "initContainers"):
-            for c in spec.get(key) or ():
-                res = c.get("resources")
-                if res:
-                    res.pop("claims", None)
+        for c in (*containers, *inits):
+            res = c.get("resources")
+            if res and "claims" in res:
+                del res["claims"]
 
 
 def _uses_sleep(spec: dict) -> bool:
@@ -3931,7 +3942,7 @@ def _address_key(addr: dict) -> tuple:
     return addr.get("ip", ""), (addr.get("targetRef") or {}).get("uid", "")
 
 
-def _repack_subsets(ep: dict, *_: Any) -> None:
+def _repack_subsets(ep: dict) -> None:
     """``RepackSubsets``: one subset per distinct set of addresses, with every port those
     addresses serve; an address not ready for some port is not ready for it. Addresses are
     sorted by IP (then target UID) and ports by name, port and protocol (upstream sorts by a
@@ -4173,15 +4184,34 @@ def _clean_secret_references(sa: dict, *_: Any) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Plain metadata-only kinds
+# Canonicalize: upstream's strategies normalize some objects after a successful validation.
+# The Strategy contract has no such hook, so the validators below do it last, on the API
+# layer's private copy, only when there is nothing to report.
 
 
-def _meta_update(new: dict, old: dict, gates: Gates) -> list[FieldError]:
-    return validate_object_meta_update(new.get("metadata") or {}, old.get("metadata") or {})
+def _validate_endpoints_then_canonicalize(ep: dict, gates: Gates) -> list[FieldError]:
+    """``ValidateEndpointsCreate``, then ``endpointsStrategy.Canonicalize`` (RepackSubsets)."""
+    errs = _validate_endpoints(ep, gates)
+    if not errs:
+        _repack_subsets(ep)
+    return errs
 
 
-def _validate_pod_update_entry(new: dict, old: dict, gates: Gates) -> list[FieldError]:
-    return _validate_pod_update(new, old, gates)
+def _validate_endpoints_update_then_canonicalize(new: dict, old: dict,
+                                                 gates: Gates) -> list[FieldError]:
+    errs = _validate_endpoints_update(new, old, gates)
+    if not errs:
+        _repack_subsets(new)
+    return errs
+
+
+def _validate_namespace_then_canonicalize(ns: dict, gates: Gates) -> list[FieldError]:
+    """``ValidateNamespace``, then ``namespaceStrategy.Canonicalize``: the
+    ``kubernetes.io/metadata.name`` label matches the name, also a generated one."""
+    errs = _validate_namespace(ns, gates)
+    if not errs:
+        _default_namespace(ns)
+    return errs
 
 
 STRATEGIES: dict[str, Strategy] = {
@@ -4190,7 +4220,7 @@ STRATEGIES: dict[str, Strategy] = {
         prepare_for_create=_prepare_pod_create,
         prepare_for_update=_prepare_pod_update,
         validate=_validate_pod,
-        validate_update=_validate_pod_update_entry,
+        validate_update=_validate_pod_update,
         validate_status_update=_validate_pod_status_update,
     ),
     "Service": Strategy(
@@ -4205,7 +4235,7 @@ STRATEGIES: dict[str, Strategy] = {
         default=_default_namespace,
         prepare_for_create=_prepare_namespace_create,
         prepare_for_update=_prepare_namespace_update,
-        validate=_validate_namespace,
+        validate=_validate_namespace_then_canonicalize,
         validate_update=_validate_namespace_update,
         validate_status_update=_validate_namespace_status_update,
     ),
@@ -4219,10 +4249,8 @@ STRATEGIES: dict[str, Strategy] = {
     ),
     "Endpoints": Strategy(
         default=_default_endpoints,
-        prepare_for_create=_repack_subsets,
-        prepare_for_update=_repack_subsets,
-        validate=_validate_endpoints,
-        validate_update=_validate_endpoints_update,
+        validate=_validate_endpoints_then_canonicalize,
+        validate_update=_validate_endpoints_update_then_canonicalize,
     ),
     "ConfigMap": Strategy(
         validate=_validate_config_map,

@@ -11,9 +11,10 @@ Facts (rules, field paths, message texts) follow Kubernetes v1.31:
 - ``kubernetes/kubernetes:staging/src/k8s.io/apimachinery/pkg/api/validation/objectmeta.go``
   (``ValidateObjectMetaAccessor``, ``ValidateObjectMetaAccessorUpdate``, annotations and their
   256 KiB total, owner references, finalizers, ``ValidateNoNewFinalizers``);
-- ``.../apimachinery/pkg/api/validation/generic.go`` (the name rules and their handling of a
-  ``generateName`` prefix);
-- ``.../apimachinery/pkg/apis/meta/v1/validation/validation.go`` (labels, managed fields);
+- ``kubernetes/kubernetes:staging/src/k8s.io/apimachinery/pkg/api/validation/generic.go``
+  (the name rules and their handling of a ``generateName`` prefix);
+- ``kubernetes/kubernetes:staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/validation/
+  validation.go`` (labels, managed fields);
 - ``kubernetes/kubernetes:pkg/apis/core/validation/validation.go`` (``ValidateObjectMeta`` /
   ``ValidateObjectMetaUpdate`` of the core group, which add the check that a finalizer without
   a ``/`` is one of the standard ones).

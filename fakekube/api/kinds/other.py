@@ -13,7 +13,7 @@ Facts follow Kubernetes v1.31:
 - ``kubernetes/kubernetes:pkg/apis/discovery/v1/defaults.go`` (``SetDefaults_EndpointPort``),
   ``pkg/apis/discovery/validation/validation.go``,
   ``pkg/registry/discovery/endpointslice/strategy.go``
-  (generation, ``dropTopologyOnV1``);
+  (``dropTopologyOnV1``);
 - ``kubernetes/kubernetes:pkg/apis/coordination/validation/validation.go``,
   ``pkg/registry/coordination/lease/strategy.go``;
 - ``kubernetes/kubernetes:pkg/apis/policy/validation/validation.go``,
@@ -130,25 +130,14 @@ def _drop_topology_on_v1(new: dict, old: dict | None) -> None:
 
 
 def prepare_endpoint_slice_for_create(obj: dict, gates: Gates) -> None:
-    """The strategy's ``PrepareForCreate``: generation 1, v1 topology handling."""
-    md = obj.get("metadata")
-    if isinstance(md, dict):
-        md["generation"] = 1
+    """The strategy's ``PrepareForCreate`` beyond generation 1 (the API layer's): v1
+    topology handling."""
     _drop_topology_on_v1(obj, None)
 
 
 def prepare_endpoint_slice_for_update(new: dict, old: dict, gates: Gates) -> None:
-    """The strategy's ``PrepareForUpdate``: the generation grows when anything but metadata
-    changed, or the labels did; v1 topology handling."""
-    changed = any(not semantic_equal(new.get(k), old.get(k))
-                  for k in (new.keys() | old.keys()) - {"metadata", "apiVersion", "kind"})
-    new_md = new.get("metadata")
-    old_md = old.get("metadata") or _EMPTY
-    if isinstance(new_md, dict):
-        if changed or not semantic_equal(new_md.get("labels"), old_md.get("labels")):
-            new_md["generation"] = (old_md.get("generation") or 0) + 1
-        else:
-            new_md["generation"] = old_md.get("generation") or 0
+    """The strategy's ``PrepareForUpdate`` beyond the generation rule (the API layer's: any
+    change outside metadata, or to the labels): v1 topology handling."""
     _drop_topology_on_v1(new, old)
 
 
