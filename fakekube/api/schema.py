@@ -24,7 +24,8 @@ from typing import Any, Callable
 from ._schema import REQUIRED, TYPES
 from .quantity import QuantityError, canonical as _canonical_quantity
 
-__all__ = ["decode", "DecodeError", "field_type", "type_exists", "canonical_time"]
+__all__ = ["decode", "DecodeError", "field_type", "type_exists", "canonical_time",
+           "canonical_microtime"]
 
 Decoder = Callable[[Any], Any]
 
@@ -79,6 +80,27 @@ def canonical_time(value: str) -> str:
     if len(_TIME_CACHE) > 4096:
         _TIME_CACHE.clear()
     _TIME_CACHE[value] = out
+    return out
+
+
+_MICRO_CACHE: dict[str, str] = {}
+
+
+def canonical_microtime(value: str) -> str:
+    """metav1.MicroTime: RFC 3339 with microseconds, in UTC (``...00.000000Z``)."""
+    got = _MICRO_CACHE.get(value)
+    if got is not None:
+        return got
+    m = _TIME_RE.match(value)
+    if not m:
+        raise ValueError(value)
+    frac = (m.group(7) or ".0")[1:]
+    micros = int((frac + "000000")[:6])
+    base = canonical_time(value[:m.start(7)] + value[m.end(7):] if m.group(7) else value)
+    out = f"{base[:-1]}.{micros:06d}Z"
+    if len(_MICRO_CACHE) > 4096:
+        _MICRO_CACHE.clear()
+    _MICRO_CACHE[value] = out
     return out
 
 
@@ -143,9 +165,19 @@ def _fast_time(v: Any) -> Any:
         raise _Slow from None
 
 
+def _fast_microtime(v: Any) -> Any:
+    if type(v) is not str:
+        raise _Slow
+    try:
+        return canonical_microtime(v)
+    except ValueError:
+        raise _Slow from None
+
+
 _SCALARS: dict[str, Decoder] = {
     "string": _fast_string, "int": _fast_int, "bool": _fast_bool, "float": _fast_float,
     "intorstr": _fast_intorstr, "quantity": _fast_quantity, "time": _fast_time,
+    "microtime": _fast_microtime,
     "any": _copy_any,
 }
 
@@ -193,7 +225,9 @@ def _fast_decoder(t: str) -> Decoder:
         holder.append(_fast_decoder(inner_t))
         return dec_map
     entry = TYPES[t]
-    fields: dict[str, Decoder] = {}
+    # Field name -> (code, decoder): strings, ints and bools are checked inline, without a
+    # call per field (the bulk of every object is short strings).
+    fields: dict[str, tuple[int, Decoder]] = {}
 
     def dec_struct(v: Any) -> Any:
         if type(v) is not dict:
@@ -202,14 +236,31 @@ def _fast_decoder(t: str) -> Decoder:
         get = fields.get
         for k, x in v.items():
             f = get(k)
-            if f is None or x is None:
+            if f is None:
                 raise _Slow
-            out[k] = f(x)
+            code = f[0]
+            if code == 0:
+                if type(x) is not str:
+                    raise _Slow
+                out[k] = x
+            elif code == 3:
+                if x is None:
+                    raise _Slow
+                out[k] = f[1](x)
+            elif code == 1:
+                if type(x) is not int:
+                    raise _Slow
+                out[k] = x
+            else:
+                if type(x) is not bool:
+                    raise _Slow
+                out[k] = x
         return out
 
     _FAST[t] = dec_struct
     for name, ft in entry.items():
-        fields[name] = _fast_decoder(ft)
+        code = {"string": 0, "int": 1, "bool": 2}.get(ft, 3)
+        fields[name] = (code, _fast_decoder(ft))
     return dec_struct
 
 
@@ -217,7 +268,7 @@ def _fast_decoder(t: str) -> Decoder:
 # Slow path: tracks the path, drops what Go's decoder drops, reports what it reports.
 
 _GO_SCALAR = {"string": "string", "int": "int32", "bool": "bool", "float": "float64",
-              "time": "v1.Time", "quantity": "resource.Quantity",
+              "time": "v1.Time", "microtime": "v1.MicroTime", "quantity": "resource.Quantity",
               "intorstr": "intstr.IntOrString"}
 _INT64_FIELDS = {"generation", "terminationGracePeriodSeconds", "activeDeadlineSeconds",
                  "deletionGracePeriodSeconds", "tolerationSeconds", "revision",
@@ -299,11 +350,11 @@ def _slow(t: str, v: Any, path: str, struct: str, field: str, ctx: _Ctx) -> Any:
             return _canonical_quantity(v)
         except (QuantityError, ValueError) as exc:
             raise DecodeError(str(exc)) from None
-    if t == "time":
+    if t in ("time", "microtime"):
         if type(v) is not str:
             raise bad()
         try:
-            return canonical_time(v)
+            return canonical_time(v) if t == "time" else canonical_microtime(v)
         except ValueError:
             raise DecodeError(f'parsing time "{v}" as "2006-01-02T15:04:05Z07:00": cannot '
                               f"parse \"{v}\" as \"2006\"") from None

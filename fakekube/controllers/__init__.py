@@ -14,6 +14,10 @@ def builtin_controllers() -> list[type]:
     from .garbagecollector import GarbageCollector
     from .namespace import NamespaceController
     from .nodeipam import NodeIpamController
+    from .nodelifecycle import NodeLifecycleController
+    from .podgc import PodGCController
+    from .tainteviction import TaintEvictionController
 
     return [NodeIpamController, NamespaceController, GarbageCollector, DisruptionController,
+            NodeLifecycleController, TaintEvictionController, PodGCController,
             KubeletController]

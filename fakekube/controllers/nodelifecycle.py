@@ -36,6 +36,7 @@ and the registration of a new node (``RegisteredNode``), so a fresh cluster is a
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -782,7 +783,14 @@ class NodeLifecycleController(Controller):
 
 
 def _renew_time(lease: dict | None) -> float | None:
+    """The Lease's ``spec.renewTime`` in seconds (it is parsed on every renewal: the fast
+    ISO parser, not strptime)."""
     if lease is None:
         return None
     renew = (lease.get("spec") or {}).get("renewTime")
-    return parse_rfc3339(renew) if renew else None
+    if not renew:
+        return None
+    try:
+        return datetime.fromisoformat(renew).timestamp()
+    except ValueError:
+        return parse_rfc3339(renew)

@@ -109,8 +109,10 @@ class KubeletController(Controller):
             raise ValueError(f"node {name!r} already has a kubelet")
         self._next_index += 1
         agent = self.agents[name] = NodeAgent(name, description, self._next_index)
-        self._register(agent)
+        # Heartbeats first: the node lifecycle controller names the lease renewal as what
+        # pushes its lease-expiry deadline back, from the moment the Lease appears.
         self._start_heartbeats(agent)
+        self._register(agent)
         return agent
 
     def _node_object(self, agent: NodeAgent) -> dict:

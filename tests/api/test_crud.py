@@ -271,6 +271,9 @@ def test_delete_answers_status_or_object_as_upstream(cluster):
 
 
 def test_graceful_pod_deletion_and_shortening(cluster):
+    # A Node object with no kubelet behind it: nobody finishes the deletion, and podgc
+    # leaves the pod alone because its node exists.
+    cluster.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "somewhere"}})
     cluster.create(pod("p", node="somewhere", terminationGracePeriodSeconds=30))
     out = cluster.delete("Pod", "p")
     assert out["metadata"]["deletionTimestamp"] == "2025-01-01T00:00:30Z"
@@ -335,7 +338,8 @@ def test_namespace_deletion_empties_then_removes_it(cluster):
     cluster.create(namespace("team"))
     for i in range(3):
         cluster.create(configmap(f"c{i}", namespace="team"))
-    cluster.create(pod("bound", namespace="team", node="gone-node"))
+    cluster.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "silent"}})
+    cluster.create(pod("bound", namespace="team", node="silent"))
     out = cluster.delete("Namespace", "team")
     assert out["status"]["phase"] == "Terminating"
     assert out["metadata"]["deletionTimestamp"]

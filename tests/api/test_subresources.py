@@ -6,6 +6,12 @@ import fakekube
 from fakekube.testing.builders import pdb, pod
 
 
+@pytest.fixture
+def cluster():
+    """One node, n1, with its kubelet: pods bound there run and become Ready."""
+    return fakekube.Cluster(nodes=["n1"])
+
+
 def ready(cluster, name, namespace="default"):
     p = cluster.get("Pod", name, namespace)
     p["status"] = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}

@@ -263,3 +263,45 @@ def test_cordon_drain_and_budgets(two):
     assert left == ["db-1", "db-2"]
     two.uncordon("n1")
     assert "unschedulable" not in two.get("Node", "n1")["spec"]
+
+
+def test_node_failure_timeline_end_to_end():
+    """SPEC NF-1..NF-9 through real kubelets: grace, taints, eviction, stuck Terminating,
+    then podgc once the Node object is gone."""
+    c = fakekube.Cluster(nodes=3, zones=["a", "b", "c"])
+    c.create(pod("p", node="node-1"))
+    c.settle()
+    c.fail_node("node-1")
+    assert c.settle() == 350  # Unknown at +45, NoExecute at +50, eviction 300 s later
+    p = c.get("Pod", "p")
+    assert p["metadata"]["deletionTimestamp"] == "2025-01-01T00:06:20Z"
+    assert cond(p, "Ready")["status"] == "False"
+    assert cond(p, "DisruptionTarget")["reason"] == "DeletionByTaintManager"
+    taints = {(t["key"], t["effect"]) for t in c.get("Node", "node-1")["spec"]["taints"]}
+    assert taints == {("node.kubernetes.io/unreachable", "NoSchedule"),
+                      ("node.kubernetes.io/unreachable", "NoExecute")}
+    ready = next(x for x in c.get("Node", "node-1")["status"]["conditions"]
+                 if x["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("Unknown", "NodeStatusUnknown")
+    assert c.settle() == 0  # a fixed point: the pod stays Terminating
+    c.remove_node("node-1")
+    assert 40 <= c.settle() <= 60
+    with pytest.raises(fakekube.NotFound):
+        c.get("Pod", "p")
+
+
+def test_restored_node_finishes_the_eviction():
+    c = fakekube.Cluster(nodes=2)
+    c.create(pod("p", node="node-1"))
+    c.settle()
+    c.fail_node("node-1")
+    c.settle()
+    assert c.get("Pod", "p")["metadata"]["deletionTimestamp"]
+    c.restore_node("node-1")
+    c.settle()
+    with pytest.raises(fakekube.NotFound):
+        c.get("Pod", "p")
+    node = c.get("Node", "node-1")
+    assert not node["spec"].get("taints")
+    assert next(x for x in node["status"]["conditions"] if x["type"] == "Ready")[
+        "status"] == "True"
