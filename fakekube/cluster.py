@@ -26,6 +26,7 @@ from .clock import VirtualClock
 from .config import Config
 from .controllers import builtin_controllers
 from .kubelet import KubeletController
+from .kubelet.volumes import VolumeData, volume_id
 from .runtime import ControllerContext, Manager
 
 __all__ = ["Cluster", "Watch"]
@@ -386,6 +387,28 @@ class Cluster:
         if isinstance(manifest, dict) or (isinstance(manifest, (str, bytes)) and len(out) == 1):
             return out[0]
         return out
+
+    # -- storage ---------------------------------------------------------------------------
+
+    def volume(self, claim_name: str, namespace: str = "default") -> VolumeData:
+        """The data (a mutable mapping path -> bytes) of the PersistentVolume bound to this
+        claim. It lives as long as the volume does, whichever pod or node uses it.
+
+        Raises NotFound for a missing claim and :class:`fakekube.VolumeNotBound` for a claim
+        that is not bound yet (settle first, or read its events to see why it is Pending).
+        """
+        claim = self.api.get(self._rt("PersistentVolumeClaim"), claim_name, namespace,
+                             copy_out=False)
+        pv_name = (claim.get("spec") or {}).get("volumeName")
+        pv = self.api.table(self._rt("PersistentVolume")).objects.get(("", pv_name)) if (
+            pv_name) else None
+        if pv is None or (claim.get("status") or {}).get("phase") != "Bound":
+            raise errors.VolumeNotBound(
+                f"PersistentVolumeClaim {namespace}/{claim_name} is not bound to a volume "
+                f"(phase {(claim.get('status') or {}).get('phase', 'Pending')}); let the "
+                "cluster settle, or look at the claim's events")
+        vid = volume_id(pv)
+        return self.ctx.volumes.get(vid)
 
     # -- events ----------------------------------------------------------------------------
 

@@ -65,6 +65,7 @@ class NodeAgent:
         self.ips: PodIPAllocator | None = None
         self.pods: dict[str, PodRuntime] = {}          # by pod UID
         self.by_key: dict[tuple[str, str], str] = {}   # (namespace, name) -> UID
+        self.mounted: dict[str, set[str]] = {}         # unique volume name -> pod UIDs
 
     @property
     def internal_ip(self) -> str:
@@ -391,6 +392,9 @@ class KubeletController(Controller):
 
     def reconcile(self, key: tuple) -> Result | None:
         if key[0] == "node":
+            agent = self.agents.get(key[1])
+            if agent is not None and not agent.failed:
+                self._report_volumes_in_use(agent)
             return None
         _, namespace, name = key
         pod = self.pods.get(name, namespace)
@@ -424,6 +428,7 @@ class KubeletController(Controller):
         rt = agent.pods.pop(uid, None)
         if rt is None:
             return
+        self._unmount(agent, uid)
         if rt.timer is not None:
             rt.timer.cancel()
         if rt.ip is not None and agent.ips is not None:
@@ -508,6 +513,7 @@ class KubeletController(Controller):
             elif c.state == "waiting":
                 c.restart_at = None
         rt.terminated = True
+        self._unmount(agent, rt.uid)
         self._write_status(agent, pod, rt)
         m = pod["metadata"]
         try:
@@ -534,6 +540,7 @@ class KubeletController(Controller):
                 f"{agent.ips.cidr}")
             return "wait"
         rt.ip = ip
+        self._mount(agent, pod)
         rec = self.recorder(agent.name)
         for c in rt.init:
             self._run_container(c, now)
@@ -659,6 +666,57 @@ class KubeletController(Controller):
                 out.append(vol["name"])
         return out
 
+    def _mount(self, agent: NodeAgent, pod: dict) -> None:
+        """Record the pod's attachable volumes as in use on this node (``volumesInUse``)."""
+        ns = pod["metadata"]["namespace"]
+        uid = pod["metadata"]["uid"]
+        changed = False
+        for vol in (pod.get("spec") or {}).get("volumes") or ():
+            claim_name = _volume_claim(pod, vol)
+            claim = self.claims.get(claim_name, ns) if claim_name else None
+            pv_name = (claim.get("spec") or {}).get("volumeName") if claim else None
+            pv = self.volumes.get(pv_name) if pv_name else None
+            name = unique_volume_name(pv) if pv else None
+            if name is None:
+                continue
+            users = agent.mounted.setdefault(name, set())
+            changed |= not users
+            users.add(uid)
+        if changed:
+            self.queue.add(("node", agent.name))
+
+    def _unmount(self, agent: NodeAgent, uid: str) -> None:
+        changed = False
+        for name in list(agent.mounted):
+            users = agent.mounted[name]
+            if uid in users:
+                users.discard(uid)
+                if not users:
+                    del agent.mounted[name]
+                    changed = True
+        if changed:
+            self.queue.add(("node", agent.name))
+
+    def _report_volumes_in_use(self, agent: NodeAgent) -> None:
+        node = self.nodes.get(agent.name)
+        if node is None:
+            return
+        want = sorted(agent.mounted)
+        status = node.get("status") or {}
+        if (status.get("volumesInUse") or []) == want:
+            return
+        new_status = deep_copy(status)
+        if want:
+            new_status["volumesInUse"] = want
+        else:
+            new_status.pop("volumesInUse", None)
+        body = {"apiVersion": "v1", "kind": "Node", "metadata": dict(node["metadata"]),
+                "status": new_status}
+        try:
+            self.client.update_status(body)
+        except errors.Conflict:
+            self.queue.add(("node", agent.name))
+
     def _attached(self, pv_name: str, node: str) -> bool:
         for va in self.attachments:
             spec = va.get("spec") or {}
@@ -774,6 +832,15 @@ class KubeletController(Controller):
             out["containerID"] = c.container_id
         out["started"] = c.state == "running"
         return out
+
+
+def unique_volume_name(pv: dict) -> str | None:
+    """How the kubelet and the attach/detach controller name an attachable volume in
+    ``status.volumesInUse`` / ``status.volumesAttached``: ``kubernetes.io/csi/<driver>^<handle>``."""
+    csi = (pv.get("spec") or {}).get("csi")
+    if not csi:
+        return None
+    return f"kubernetes.io/csi/{csi.get('driver', '')}^{csi.get('volumeHandle', '')}"
 
 
 def _volume_claim(pod: dict, vol: dict) -> str | None:

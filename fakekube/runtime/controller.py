@@ -16,6 +16,7 @@ import attrs
 
 from ..clock import VirtualClock
 from ..config import Config
+from ..kubelet.volumes import VolumeStore
 from .client import Client
 from .events import EventRecorder
 from .informer import Informer
@@ -36,6 +37,7 @@ class ControllerContext:
     clock: VirtualClock
     config: Config
     rng: random.Random
+    volumes: VolumeStore = attrs.field(factory=VolumeStore)  # the disks behind all volumes
     _informers: dict[str, Informer] = attrs.field(factory=dict)
 
     def informer(self, kind: str) -> Informer:

@@ -101,7 +101,8 @@ class NodeAffinity:
                 return 0
         return terms.score(node.labels, node.name)
 
-    def normalize_score(self, state: CycleState, pod: PodInfo, scores: list[int]) -> None:
+    def normalize_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo],
+                        scores: list[int]) -> None:
         default_normalize_score(MAX_NODE_SCORE, False, scores)
 
     def events_to_register(self) -> list[ClusterEvent]:

@@ -70,7 +70,8 @@ class TaintToleration:
             tols = prefer_no_schedule_tolerations(pod.tolerations)
         return count_intolerable(node, tols)
 
-    def normalize_score(self, state: CycleState, pod: PodInfo, scores: list[int]) -> None:
+    def normalize_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo],
+                        scores: list[int]) -> None:
         default_normalize_score(MAX_NODE_SCORE, True, scores)
 
     def events_to_register(self) -> list[ClusterEvent]:

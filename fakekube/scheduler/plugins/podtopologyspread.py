@@ -1,0 +1,450 @@
+"""PodTopologySpread: spread matching pods across topology domains (nodes, zones...).
+
+Follows ``kubernetes/kubernetes:pkg/scheduler/framework/plugins/podtopologyspread/``
+(``plugin.go``, ``common.go``, ``filtering.go``, ``scoring.go``; v1.31) and the system
+default constraints of ``kubernetes/kubernetes:pkg/scheduler/apis/config/v1/defaults.go``:
+
+- constraints with ``whenUnsatisfiable: DoNotSchedule`` filter: a node passes a constraint
+  when ``matching pods in its domain + 1 (if the pod matches itself) - global minimum <=
+  maxSkew``; the global minimum is over the domains of eligible nodes (nodes that have every
+  constraint's topology key and pass the node inclusion policies: node affinity honoured,
+  taints ignored, by default), and 0 when there are fewer than ``minDomains`` domains. A node
+  without a constraint's key fails with ``node(s) didn't match pod topology spread
+  constraints (missing required label)`` (UnschedulableAndUnresolvable), a skew too large
+  with ``node(s) didn't match pod topology spread constraints`` (Unschedulable);
+- ``ScheduleAnyway`` constraints score: for each constraint, the matching pods in the node's
+  domain times ``log(number of domains + 2)`` plus ``maxSkew - 1``, summed and rounded; the
+  scores are then inverted and scaled so that the least crowded node gets 100;
+- a pod without constraints of its own gets the system defaults when a Service,
+  ReplicationController, ReplicaSet or StatefulSet selects it: ``kubernetes.io/hostname``
+  maxSkew 3 and ``topology.kubernetes.io/zone`` maxSkew 5, both ScheduleAnyway, with the
+  merged selector of those objects (``helper.DefaultSelector``);
+- terminating pods and pods of other namespaces never count; ``matchLabelKeys`` add the
+  pod's own values of those labels to the selector.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+from ...api.selectors import EQUALS, LabelSelector, SelectorError, label_selector_from_dict
+from ..framework import (MAX_NODE_SCORE, SKIP, ActionType, ClusterEvent, CycleState,
+                         PreFilterResult, Status, error, unresolvable, unschedulable)
+from ..helpers import (LABEL_HOSTNAME, LABEL_ZONE, RequiredNodeAffinity, find_untolerated)
+from ..types import NodeInfo, PodInfo
+
+NAME = "PodTopologySpread"
+WEIGHT = 2
+ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints"
+ERR_REASON_NODE_LABEL_NOT_MATCH = ERR_REASON_CONSTRAINTS_NOT_MATCH + " (missing required label)"
+
+PRE_FILTER_KEY = "PreFilter" + NAME
+PRE_SCORE_KEY = "PreScore" + NAME
+
+DO_NOT_SCHEDULE, SCHEDULE_ANYWAY = "DoNotSchedule", "ScheduleAnyway"
+HONOR, IGNORE = "Honor", "Ignore"
+
+# ``pkg/scheduler/apis/config/v1/defaults.go`` systemDefaultConstraints.
+SYSTEM_DEFAULT_CONSTRAINTS = (
+    {"topologyKey": LABEL_HOSTNAME, "whenUnsatisfiable": SCHEDULE_ANYWAY, "maxSkew": 3},
+    {"topologyKey": LABEL_ZONE, "whenUnsatisfiable": SCHEDULE_ANYWAY, "maxSkew": 5},
+)
+
+_NOT_MATCH = unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH)
+_LABEL_NOT_MATCH = unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH)
+_INT32_MAX = (1 << 31) - 1
+
+
+class Constraint:
+    """``topologySpreadConstraint``: the parsed form of one constraint."""
+
+    __slots__ = ("max_skew", "topology_key", "selector", "min_domains", "node_affinity_policy",
+                 "node_taints_policy")
+
+    def __init__(self, max_skew: int, topology_key: str, selector: LabelSelector,
+                 min_domains: int = 1, node_affinity_policy: str = HONOR,
+                 node_taints_policy: str = IGNORE) -> None:
+        self.max_skew = max_skew
+        self.topology_key = topology_key
+        self.selector = selector
+        self.min_domains = min_domains
+        self.node_affinity_policy = node_affinity_policy
+        self.node_taints_policy = node_taints_policy
+
+    def includes(self, pod: PodInfo, node: NodeInfo, required: RequiredNodeAffinity) -> bool:
+        """``matchNodeInclusionPolicies``."""
+        if self.node_affinity_policy == HONOR and not required.match(node.labels, node.name):
+            return False
+        if self.node_taints_policy == HONOR and node.hard_taints and find_untolerated(
+                node.hard_taints, pod.tolerations) is not None:
+            return False
+        return True
+
+
+def filter_constraints(constraints: Any, pod_labels: Mapping[str, str], action: str
+                       ) -> list[Constraint]:
+    """``filterTopologySpreadConstraints``: the constraints with ``whenUnsatisfiable ==
+    action``, parsed; raises :class:`SelectorError` for a bad selector."""
+    out = []
+    for c in constraints or ():
+        if c.get("whenUnsatisfiable") != action:
+            continue
+        selector = label_selector_from_dict(c.get("labelSelector"))
+        keys = c.get("matchLabelKeys") or ()
+        if keys:
+            extra = [(k, EQUALS, (pod_labels[k],)) for k in keys if k in pod_labels]
+            if extra:
+                selector = LabelSelector(list(selector.requirements) + extra)
+        min_domains = c.get("minDomains")
+        out.append(Constraint(int(c.get("maxSkew") or 0), c.get("topologyKey") or "", selector,
+                              int(min_domains) if min_domains else 1,
+                              c.get("nodeAffinityPolicy") or HONOR,
+                              c.get("nodeTaintsPolicy") or IGNORE))
+    return out
+
+
+def labels_match_constraints(labels: Mapping[str, str], constraints: list[Constraint]) -> bool:
+    """``nodeLabelsMatchSpreadConstraints``: the node has every constraint's key."""
+    for c in constraints:
+        if c.topology_key not in labels:
+            return False
+    return True
+
+
+class CriticalPaths:
+    """``criticalPaths``: the two domains with the fewest matching pods (upstream's
+    incremental approximation, kept as is for preemption's add/remove updates)."""
+
+    __slots__ = ("paths",)
+
+    def __init__(self) -> None:
+        self.paths = [["", _INT32_MAX], ["", _INT32_MAX]]
+
+    def update(self, value: str, num: int) -> None:
+        p = self.paths
+        i = 0 if value == p[0][0] else 1 if value == p[1][0] else -1
+        if i >= 0:
+            p[i][1] = num
+            if p[0][1] > p[1][1]:
+                p[0], p[1] = p[1], p[0]
+        elif num < p[0][1]:
+            p[1] = p[0]
+            p[0] = [value, num]
+        elif num < p[1][1]:
+            p[1] = [value, num]
+
+    def min(self) -> int:
+        return self.paths[0][1]
+
+    def clone(self) -> "CriticalPaths":
+        c = CriticalPaths()
+        c.paths = [list(self.paths[0]), list(self.paths[1])]
+        return c
+
+
+class _FilterState:
+    """``preFilterState``: constraints, matching pods per domain, domains per key, and the
+    critical paths (global minima) per key."""
+
+    __slots__ = ("constraints", "pair_counts", "domains", "paths", "required")
+
+    def __init__(self, constraints: list[Constraint], required: RequiredNodeAffinity) -> None:
+        self.constraints = constraints
+        self.pair_counts: dict[tuple[str, str], int] = {}
+        self.domains: dict[str, int] = {}
+        self.paths: dict[str, CriticalPaths] = {}
+        self.required = required
+
+    def clone(self) -> "_FilterState":
+        c = _FilterState(self.constraints, self.required)
+        c.pair_counts = dict(self.pair_counts)
+        c.domains = self.domains
+        c.paths = {k: p.clone() for k, p in self.paths.items()}
+        return c
+
+    def min_match(self, key: str, min_domains: int) -> int | None:
+        paths = self.paths.get(key)
+        if paths is None:
+            return None
+        m = paths.min()
+        if self.domains.get(key, 0) < min_domains:
+            m = 0
+        return m
+
+
+class _ScoreState:
+    __slots__ = ("constraints", "ignored", "pair_counts", "weights", "host_counts")
+
+    def __init__(self) -> None:
+        self.constraints: list[Constraint] = []
+        self.ignored: set[str] = set()
+        self.pair_counts: dict[tuple[str, str], int] = {}
+        self.weights: list[float] = []
+        self.host_counts: dict[str, dict[str, int]] = {}
+
+
+def round_half_away(x: float) -> int:
+    """Go's ``math.Round`` for the non-negative scores here."""
+    return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
+
+
+class PodTopologySpread:
+    NAME = NAME
+    WEIGHT = WEIGHT
+
+    def __init__(self, handle, default_constraints: tuple = SYSTEM_DEFAULT_CONSTRAINTS,
+                 system_defaulted: bool = True) -> None:
+        self.handle = handle
+        self.default_constraints = default_constraints
+        self.system_defaulted = system_defaulted
+
+    # -- constraints ---------------------------------------------------------------------
+
+    def _constraints(self, pod: PodInfo, action: str) -> list[Constraint]:
+        spec = pod.pod.get("spec") or {}
+        own = spec.get("topologySpreadConstraints")
+        if own:
+            return filter_constraints(own, pod.labels, action)
+        constraints = filter_constraints(self.default_constraints, pod.labels, action)
+        if not constraints:
+            return []
+        selector = self.default_selector(pod)
+        if selector.empty:
+            return []
+        for c in constraints:
+            c.selector = selector
+        return constraints
+
+    def default_selector(self, pod: PodInfo) -> LabelSelector:
+        """``helper.DefaultSelector``: the merged selectors of the Services selecting the pod
+        and of the ReplicationController, ReplicaSet or StatefulSet that controls it."""
+        h = self.handle
+        label_set: dict[str, str] = {}
+        labels = pod.labels
+        for svc in h.informer("Service").list(pod.namespace):
+            sel = (svc.get("spec") or {}).get("selector")
+            if sel is None:
+                continue
+            if all(labels.get(k) == v for k, v in sel.items()):
+                label_set.update(sel)
+        reqs = [(k, EQUALS, (v,)) for k, v in label_set.items()]
+        owner = next((r for r in pod.pod["metadata"].get("ownerReferences") or ()
+                      if r.get("controller")), None)
+        if owner is not None:
+            kind, api_version = owner.get("kind"), owner.get("apiVersion")
+            obj = None
+            if kind == "ReplicationController" and api_version == "v1":
+                inf = h.informer_or_none("ReplicationController")
+                rc = inf.get(owner.get("name", ""), pod.namespace) if inf is not None else None
+                if rc is not None:
+                    label_set.update((rc.get("spec") or {}).get("selector") or {})
+                    reqs = [(k, EQUALS, (v,)) for k, v in label_set.items()]
+            elif kind == "ReplicaSet" and api_version == "apps/v1":
+                obj = h.informer("ReplicaSet").get(owner.get("name", ""), pod.namespace)
+            elif kind == "StatefulSet" and api_version == "apps/v1":
+                obj = h.informer("StatefulSet").get(owner.get("name", ""), pod.namespace)
+            if obj is not None:
+                try:
+                    other = label_selector_from_dict((obj.get("spec") or {}).get("selector"))
+                except SelectorError:
+                    other = None
+                if other is not None and not other.nothing:
+                    reqs = reqs + list(other.requirements)
+        return LabelSelector(reqs)
+
+    # -- Filter --------------------------------------------------------------------------
+
+    def pre_filter(self, state: CycleState, pod: PodInfo
+                   ) -> tuple[PreFilterResult | None, Status | None]:
+        try:
+            constraints = self._constraints(pod, DO_NOT_SCHEDULE)
+        except SelectorError as exc:
+            return None, error(f"get constraints from pod: {exc}")
+        if not constraints:
+            return None, SKIP
+        required = RequiredNodeAffinity(pod.pod)
+        s = _FilterState(constraints, required)
+        cache = self.handle.cache
+        counts = [cache.count_matching(c.selector, pod.namespace) for c in constraints]
+        pair_counts = s.pair_counts
+        for ni in cache.node_list():
+            labels = ni.labels
+            if not labels_match_constraints(labels, constraints):
+                continue
+            for c, by_node in zip(constraints, counts):
+                if not c.includes(pod, ni, required):
+                    continue
+                pair = (c.topology_key, labels[c.topology_key])
+                pair_counts[pair] = pair_counts.get(pair, 0) + by_node.get(ni.name, 0)
+        for c in constraints:
+            s.paths.setdefault(c.topology_key, CriticalPaths())
+        for (key, _value) in pair_counts:
+            s.domains[key] = s.domains.get(key, 0) + 1
+        for (key, value), num in sorted(pair_counts.items()):
+            s.paths[key].update(value, num)
+        state.write(PRE_FILTER_KEY, s)
+        return None, None
+
+    def _update_with_pod(self, s: _FilterState, updated: PodInfo, pod: PodInfo,
+                         node: NodeInfo, delta: int) -> None:
+        if updated.namespace != pod.namespace or node.node is None:
+            return
+        if not labels_match_constraints(node.labels, s.constraints):
+            return
+        for c in s.constraints:
+            if not c.selector.matches(updated.labels):
+                continue
+            if not c.includes(pod, node, s.required):
+                continue
+            pair = (c.topology_key, node.labels[c.topology_key])
+            n = s.pair_counts.get(pair, 0) + delta
+            s.pair_counts[pair] = n
+            s.paths[c.topology_key].update(pair[1], n)
+
+    def pre_filter_add_pod(self, state: CycleState, pod: PodInfo, added: PodInfo,
+                           node: NodeInfo) -> Status | None:
+        s = state.read(PRE_FILTER_KEY)
+        if s is not None:
+            self._update_with_pod(s, added, pod, node, 1)
+        return None
+
+    def pre_filter_remove_pod(self, state: CycleState, pod: PodInfo, removed: PodInfo,
+                              node: NodeInfo) -> Status | None:
+        s = state.read(PRE_FILTER_KEY)
+        if s is not None:
+            self._update_with_pod(s, removed, pod, node, -1)
+        return None
+
+    def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
+        s: _FilterState | None = state.read(PRE_FILTER_KEY)
+        if s is None:
+            return error(f'error reading "{PRE_FILTER_KEY}" from cycleState: not found')
+        if not s.constraints:
+            return None
+        labels = node.labels
+        for c in s.constraints:
+            value = labels.get(c.topology_key)
+            if value is None:
+                return _LABEL_NOT_MATCH
+            min_match = s.min_match(c.topology_key, c.min_domains)
+            if min_match is None:
+                continue
+            self_match = 1 if c.selector.matches(pod.labels) else 0
+            match = s.pair_counts.get((c.topology_key, value), 0)
+            if match + self_match - min_match > c.max_skew:
+                return _NOT_MATCH
+        return None
+
+    # -- Score ---------------------------------------------------------------------------
+
+    def pre_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]
+                  ) -> Status | None:
+        cache = self.handle.cache
+        if not cache.node_list():
+            return SKIP
+        try:
+            constraints = self._constraints(pod, SCHEDULE_ANYWAY)
+        except SelectorError as exc:
+            return error(f"calculating preScoreState: {exc}")
+        if not constraints:
+            return SKIP
+        own = bool((pod.pod.get("spec") or {}).get("topologySpreadConstraints"))
+        require_all = own or not self.system_defaulted
+        s = _ScoreState()
+        s.constraints = constraints
+        sizes = [0] * len(constraints)
+        pair_counts = s.pair_counts
+        for ni in nodes:
+            if require_all and not labels_match_constraints(ni.labels, constraints):
+                s.ignored.add(ni.name)
+                continue
+            for i, c in enumerate(constraints):
+                if c.topology_key == LABEL_HOSTNAME:
+                    continue
+                pair = (c.topology_key, ni.labels.get(c.topology_key, ""))
+                if pair not in pair_counts:
+                    pair_counts[pair] = 0
+                    sizes[i] += 1
+        for i, c in enumerate(constraints):
+            size = sizes[i]
+            if c.topology_key == LABEL_HOSTNAME:
+                size = len(nodes) - len(s.ignored)
+            s.weights.append(math.log(size + 2))
+        required = RequiredNodeAffinity(pod.pod)
+        counts = [cache.count_matching(c.selector, pod.namespace) for c in constraints]
+        fast = required.empty and all(c.node_taints_policy == IGNORE for c in constraints)
+        for i, c in enumerate(constraints):
+            by_node = counts[i]
+            if c.topology_key == LABEL_HOSTNAME:
+                s.host_counts[c.topology_key] = by_node
+                continue
+            key = c.topology_key
+            if fast and not require_all:
+                # Every node passes the inclusion policies: add each node's matching pods
+                # to its domain directly instead of visiting every node.
+                for node_name, n in by_node.items():
+                    ni = cache.get_node(node_name)
+                    if ni is None or ni.node is None:
+                        continue
+                    pair = (key, ni.labels.get(key, ""))
+                    if pair in pair_counts:
+                        pair_counts[pair] += n
+                continue
+            for ni in cache.node_list():
+                labels = ni.labels
+                if require_all and not labels_match_constraints(labels, constraints):
+                    continue
+                if not c.includes(pod, ni, required):
+                    continue
+                pair = (key, labels.get(key, ""))
+                if pair in pair_counts:
+                    pair_counts[pair] += by_node.get(ni.name, 0)
+        state.write(PRE_SCORE_KEY, s)
+        return None
+
+    def score(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> int:
+        s: _ScoreState = state.read(PRE_SCORE_KEY)
+        if s is None or node.name in s.ignored:
+            return 0
+        labels = node.labels
+        total = 0.0
+        for i, c in enumerate(s.constraints):
+            value = labels.get(c.topology_key)
+            if value is None:
+                continue
+            if c.topology_key == LABEL_HOSTNAME:
+                cnt = s.host_counts[c.topology_key].get(node.name, 0)
+            else:
+                cnt = s.pair_counts.get((c.topology_key, value), 0)
+            total += cnt * s.weights[i] + (c.max_skew - 1)
+        return round_half_away(total)
+
+    def normalize_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo],
+                        scores: list[int]) -> None:
+        s: _ScoreState = state.read(PRE_SCORE_KEY)
+        ignored = s.ignored if s is not None else set()
+        names = [ni.name for ni in nodes] if ignored else None
+        min_score, max_score = None, 0
+        for i, sc in enumerate(scores):
+            if names is not None and names[i] in ignored:
+                continue
+            if min_score is None or sc < min_score:
+                min_score = sc
+            if sc > max_score:
+                max_score = sc
+        if min_score is None:
+            min_score = 0
+        for i, sc in enumerate(scores):
+            if names is not None and names[i] in ignored:
+                scores[i] = 0
+            elif max_score == 0:
+                scores[i] = MAX_NODE_SCORE
+            else:
+                scores[i] = MAX_NODE_SCORE * (max_score + min_score - sc) // max_score
+
+    def events_to_register(self) -> list[ClusterEvent]:
+        return [ClusterEvent("Pod", ActionType.ADD | ActionType.UPDATE_POD_LABEL
+                             | ActionType.DELETE),
+                ClusterEvent("Node", ActionType.ADD | ActionType.DELETE
+                             | ActionType.UPDATE_NODE_LABEL | ActionType.UPDATE_NODE_TAINT)]
