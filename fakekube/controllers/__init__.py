@@ -16,8 +16,9 @@ def builtin_controllers() -> list[type]:
     from .nodeipam import NodeIpamController
     from .nodelifecycle import NodeLifecycleController
     from .podgc import PodGCController
+    from .statefulset import StatefulSetController
     from .tainteviction import TaintEvictionController
 
     return [NodeIpamController, NamespaceController, GarbageCollector, DisruptionController,
             NodeLifecycleController, TaintEvictionController, PodGCController,
-            KubeletController]
+            StatefulSetController, KubeletController]

@@ -1,0 +1,327 @@
+"""The StatefulSet sync: revisions, the replica loop, scale-down, rolling update, status.
+
+Follows kubernetes/kubernetes ``pkg/controller/statefulset/stateful_set_control.go`` at
+v1.31, with /work/shared/SPEC.md SS-11 .. SS-26 as the rules:
+
+- OrderedReady (monotonic): replicas in ascending ordinal; the first that is missing,
+  terminating, not Running and Ready, or not yet available stops the sync, which blocks
+  creation of later ordinals, all scale-down and all update deletions (SS-13, SS-14);
+- Parallel: every replica is processed, in slow-start batches (SS-15);
+- scale-down deletes the highest condemned ordinal, one at a time in OrderedReady, waiting
+  for it to be gone; an unhealthy condemned pod only blocks if it is not the first
+  unhealthy pod (SS-16, SS-17);
+- rolling update deletes the highest outdated pod down to the partition, one at a time,
+  waiting for each replacement to be healthy (SS-19), or up to maxUnavailable at once behind
+  the MaxUnavailableStatefulSet gate (SS-22); OnDelete never deletes (SS-21).
+
+A failed or succeeded pod is deleted, and re-created once the old object is gone; a pod is
+never re-created while an object of its name exists (at most one pod per identity).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import attrs
+
+from ... import errors
+from ...api.objects import deep_copy
+from . import history, policy
+from .pods import StatefulPodControl
+
+__all__ = ["StatefulSetControl", "SyncResult", "MAX_BATCH"]
+
+MAX_BATCH = 500
+
+
+@attrs.define
+class SyncResult:
+    status: dict | None
+    requeue_after: float | None = None
+
+
+class _Stop(Exception):
+    """The monotonic loop must stop here (the pod is not done yet)."""
+
+
+class StatefulSetControl:
+    def __init__(self, pods: StatefulPodControl, revisions, status_writer: Callable[[dict, dict],
+                 None], now: Callable[[], float], gates: dict) -> None:
+        self.pods = pods
+        self.revisions = revisions       # RevisionStore: create/update/delete ControllerRevisions
+        self.write_status = status_writer
+        self.now = now
+        self.gates = gates
+
+    # -- entry point (UpdateStatefulSet) ---------------------------------------------------
+
+    def sync(self, sset: dict, pods: list[dict], revisions: list[dict]) -> SyncResult:
+        revisions = history.sort_revisions(revisions)
+        current_rev, update_rev, collision_count = self._get_revisions(sset, revisions)
+        err: errors.ApiError | None = None
+        try:
+            status = self._update(sset, current_rev, update_rev, collision_count, pods)
+        except _Failed as failed:
+            status, err = failed.status, failed.error
+        if status is not None:
+            self._update_status(sset, status)
+        self._truncate_history(sset, pods, revisions, current_rev, update_rev)
+        if err is not None:
+            raise err
+        return SyncResult(status, self._available_requeue(sset, pods))
+
+    def _available_requeue(self, sset: dict, pods: list[dict]) -> float | None:
+        """When a ready pod will become available (minReadySeconds), so the set is synced
+        then (upstream requeues after minReadySeconds)."""
+        mrs = (sset.get("spec") or {}).get("minReadySeconds", 0)
+        if mrs <= 0:
+            return None
+        now = self.now()
+        soonest = None
+        for pod in pods:
+            left = policy.available_in(pod, mrs, now)
+            if left:
+                soonest = left if soonest is None else min(soonest, left)
+        return soonest
+
+    # -- revisions (getStatefulSetRevisions, truncateHistory) --------------------------------
+
+    def _get_revisions(self, sset: dict, revisions: list[dict]) -> tuple[dict, dict, int]:
+        status = sset.get("status") or {}
+        collision_count = status.get("collisionCount", 0) or 0
+        candidate = history.new_revision(sset, history.next_revision(revisions),
+                                         collision_count)
+        equal = [r for r in revisions if history.equal_revision(r, candidate)]
+        if equal and history.equal_revision(revisions[-1], equal[-1]):
+            update_rev = revisions[-1]
+        elif equal:
+            update_rev = self.revisions.set_revision(equal[-1], candidate["revision"])
+        else:
+            update_rev, collision_count = self.revisions.create(sset, candidate,
+                                                                collision_count)
+        current_rev = next((r for r in revisions
+                            if r["metadata"]["name"] == status.get("currentRevision")), None)
+        return current_rev or update_rev, update_rev, collision_count
+
+    def _truncate_history(self, sset: dict, pods: list[dict], revisions: list[dict],
+                          current: dict, update: dict) -> None:
+        live = {current["metadata"]["name"], update["metadata"]["name"]}
+        live.update(policy.pod_revision(p) for p in pods)
+        old = [r for r in revisions if r["metadata"]["name"] not in live]
+        limit = (sset.get("spec") or {}).get("revisionHistoryLimit", 10)
+        if limit < 0 or len(old) <= limit:
+            return
+        for rev in old[:len(old) - limit]:
+            self.revisions.delete(rev)
+
+    # -- the sync proper (updateStatefulSet) ------------------------------------------------
+
+    def _update(self, sset: dict, current_rev: dict, update_rev: dict, collision_count: int,
+                pods: list[dict]) -> dict:
+        spec = sset.get("spec") or {}
+        current_set = history.apply_revision(sset, current_rev)
+        update_set = history.apply_revision(sset, update_rev)
+        current_name, update_name = current_rev["metadata"]["name"], update_rev["metadata"][
+            "name"]
+        mrs = spec.get("minReadySeconds", 0)
+        now = self.now()
+        status: dict = {"observedGeneration": sset["metadata"].get("generation", 1),
+                        "currentRevision": current_name, "updateRevision": update_name,
+                        "collisionCount": collision_count}
+
+        def refresh(*lists: list[dict]) -> None:
+            counts = policy.compute_status((p for lst in lists for p in lst), mrs,
+                                           current_name, update_name, now)
+            status.update(counts)
+
+        refresh(pods)
+        start, end = policy.start_ordinal(sset), policy.end_ordinal(sset)
+        replica_count = spec.get("replicas", 1)
+        replicas: list[dict | None] = [None] * max(0, replica_count)
+        condemned: list[dict] = []
+        for pod in pods:
+            ordinal = policy.ordinal_of(pod)
+            if start <= ordinal <= end:
+                replicas[ordinal - start] = pod
+            elif ordinal >= 0:
+                condemned.append(pod)
+        strategy = spec.get("updateStrategy") or {}
+        partition = (strategy.get("rollingUpdate") or {}).get("partition", 0)
+        for i in range(len(replicas)):
+            if replicas[i] is None:
+                ordinal = start + i
+                use_current = (strategy.get("type", "RollingUpdate") == "RollingUpdate"
+                               and strategy.get("rollingUpdate") is not None
+                               and ordinal < start + partition)
+                if use_current:
+                    replicas[i] = policy.new_pod(sset, current_set, ordinal, current_name,
+                                                 self.gates)
+                else:
+                    replicas[i] = policy.new_pod(sset, update_set, ordinal, update_name,
+                                                 self.gates)
+        condemned.sort(key=policy.ordinal_of, reverse=True)
+        reps: list[dict] = replicas  # type: ignore[assignment]
+
+        first_unhealthy = next((p for p in reps if not policy.is_healthy(p)), None)
+        if first_unhealthy is None:
+            first_unhealthy = next((p for p in reversed(condemned)
+                                    if not policy.is_healthy(p)), None)
+
+        if sset["metadata"].get("deletionTimestamp"):
+            return status  # SS-12: a set being deleted only reports
+
+        monotonic = not policy.allows_burst(sset)
+
+        def finish(err: errors.ApiError | None = None) -> dict:
+            refresh(reps, condemned)
+            if err is not None:
+                raise _Failed(status, err)
+            return status
+
+        # 1. the replicas, in ordinal order
+        if self._run_for_all(reps, lambda i: self._process_replica(
+                sset, update_set, monotonic, reps, i, mrs, now), monotonic, finish):
+            return status
+        # 2. claim ownership of condemned pods, before they go (SS-31)
+        if self.gates.get("StatefulSetAutoDeletePVC", True):
+            def fix_claims(i: int) -> bool:
+                if not self.pods.claims_match_retention_policy(update_set, condemned[i]):
+                    self.pods.update_pod_claim_for_retention_policy(update_set, condemned[i])
+                return False
+            if self._run_for_all(condemned, fix_claims, monotonic, finish):
+                return status
+        # 3. scale-down, highest ordinal first
+        if self._run_for_all(condemned, lambda i: self._process_condemned(
+                sset, first_unhealthy, monotonic, condemned, i, mrs, now), monotonic, finish):
+            return status
+        refresh(reps, condemned)
+        # 4. updates
+        if strategy.get("type", "RollingUpdate") == "OnDelete":
+            return status
+        if self.gates.get("MaxUnavailableStatefulSet", False):
+            return self._update_with_max_unavailable(sset, reps, update_name, status,
+                                                     partition)
+        for target in range(len(reps) - 1, partition - 1, -1):
+            pod = reps[target]
+            if policy.pod_revision(pod) != update_name and not policy.is_terminating(pod):
+                try:
+                    self.pods.delete_stateful_pod(sset, pod)
+                except errors.ApiError as exc:
+                    raise _Failed(status, exc) from None
+                status["currentReplicas"] -= 1
+                return status
+            if not policy.is_healthy(pod):
+                return status
+        return status
+
+    def _run_for_all(self, pods: list[dict], fn: Callable[[int], bool], monotonic: bool,
+                     finish: Callable[..., dict]) -> bool:
+        """``runForAll``: monotonic stops at the first pod that says stop; Parallel runs
+        every pod in slow-start batches (1, 2, 4, ... up to 500) and stops only on errors.
+        Returns whether the sync must end now (its status already refreshed)."""
+        if monotonic:
+            for i in range(len(pods)):
+                try:
+                    stop = fn(i)
+                except errors.ApiError as exc:
+                    finish(exc)
+                if stop:
+                    finish()
+                    return True
+            return False
+        i = 0
+        batch = 1
+        while i < len(pods):
+            size = min(batch, len(pods) - i)
+            failures: list[errors.ApiError] = []
+            for k in range(i, i + size):
+                try:
+                    fn(k)
+                except errors.ApiError as exc:
+                    failures.append(exc)
+            if failures:
+                finish(failures[0])
+            i += size
+            batch = min(2 * size, MAX_BATCH)
+        return False
+
+    def _process_replica(self, sset: dict, update_set: dict, monotonic: bool,
+                         replicas: list[dict], i: int, mrs: int, now: float) -> bool:
+        """SS-13, for the replica at index ``i``; returns whether to stop."""
+        pod = replicas[i]
+        if policy.is_failed(pod) or policy.is_succeeded(pod):
+            if not policy.is_terminating(pod):
+                self.pods.delete_stateful_pod(sset, pod)
+            return True  # re-created on a later sync, once the object is gone
+        if not policy.is_created(pod):
+            if self.pods.pod_claim_is_stale(sset, pod):
+                return True
+            self.pods.create_stateful_pod(sset, pod)
+            if monotonic:
+                return True
+        if policy.is_pending(pod):
+            self.pods.create_missing_claims(sset, pod)
+        if policy.is_terminating(pod) and monotonic:
+            return True
+        if not policy.is_running_and_ready(pod) and monotonic:
+            return True
+        if monotonic and not policy.is_available(pod, mrs, now):
+            return True
+        if not policy.is_created(pod):
+            return False  # just created (Parallel): nothing to fix yet
+        retention_ok = True
+        if self.gates.get("StatefulSetAutoDeletePVC", True):
+            retention_ok = self.pods.claims_match_retention_policy(update_set, pod)
+        if policy.identity_matches(sset, pod) and policy.storage_matches(sset, pod) and (
+                retention_ok):
+            return False
+        self.pods.update_stateful_pod(update_set, deep_copy(pod))
+        return False
+
+    def _process_condemned(self, sset: dict, first_unhealthy: dict | None, monotonic: bool,
+                           condemned: list[dict], i: int, mrs: int, now: float) -> bool:
+        pod = condemned[i]
+        if policy.is_terminating(pod):
+            return monotonic  # wait for it to be gone (OrderedReady), or skip it (Parallel)
+        if monotonic and pod is not first_unhealthy and not policy.is_running_and_ready(pod):
+            return True
+        if monotonic and pod is not first_unhealthy and not policy.is_available(pod, mrs, now):
+            return True
+        self.pods.delete_stateful_pod(sset, pod)
+        return True
+
+    def _update_with_max_unavailable(self, sset: dict, replicas: list[dict], update_name: str,
+                                     status: dict, partition: int) -> dict:
+        """SS-22: delete up to maxUnavailable - unavailable outdated pods in one sync."""
+        limit = policy.max_unavailable(sset, len(replicas))
+        unavailable = sum(1 for p in replicas if not policy.is_healthy(p))
+        if unavailable > limit:
+            return status
+        budget = limit - unavailable
+        for target in range(len(replicas) - 1, partition - 1, -1):
+            if budget <= 0:
+                break
+            pod = replicas[target]
+            if policy.pod_revision(pod) != update_name and not policy.is_terminating(pod):
+                try:
+                    self.pods.delete_stateful_pod(sset, pod)
+                except errors.ApiError as exc:
+                    raise _Failed(status, exc) from None
+                budget -= 1
+                status["currentReplicas"] -= 1
+        return status
+
+    # -- status (updateStatefulSetStatus) ----------------------------------------------------
+
+    def _update_status(self, sset: dict, status: dict) -> None:
+        policy.complete_rolling_update(sset, status)
+        if not policy.inconsistent_status(sset, status):
+            return
+        self.write_status(sset, status)
+
+
+class _Failed(Exception):
+    def __init__(self, status: dict, error: errors.ApiError) -> None:
+        super().__init__(str(error))
+        self.status = status
+        self.error = error
