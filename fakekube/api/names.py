@@ -36,11 +36,13 @@ __all__ = [
     "is_wildcard_dns1123_subdomain", "is_qualified_name", "is_valid_label_value",
     "is_c_identifier", "is_valid_port_num", "is_in_range", "is_valid_user_id",
     "is_valid_group_id", "is_valid_port_name", "is_valid_ip", "is_valid_ipv4",
-    "is_valid_ipv6", "is_valid_cidr", "is_valid_percent", "is_http_header_name",
+    "is_valid_ipv6", "is_valid_cidr", "ip_family", "is_valid_percent", "is_http_header_name",
     "is_env_var_name", "is_relaxed_env_var_name", "is_config_map_key",
     "is_fully_qualified_name", "is_fully_qualified_domain_name", "is_domain_prefixed_path",
     "is_valid_path_segment_name", "is_valid_path_segment_prefix", "validate_path_segment_name",
     "name_is_dns_subdomain", "name_is_dns_label", "name_is_dns1035_label",
+    "KNOWN_QUALIFIED_NAMES", "KNOWN_LABEL_VALUES", "KNOWN_DNS1123_LABELS",
+    "KNOWN_DNS1123_SUBDOMAINS", "KNOWN_DNS1035_LABELS", "KNOWN_PORT_NAMES", "KNOWN_ENV_VAR_NAMES",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -78,6 +80,8 @@ def _blen(value: str) -> int:
 
 # Strings already found valid, per check. The same label keys, values and names come back on
 # every write, and a set lookup is much cheaper than a regex. Bounded: cleared when full.
+# Hot validators elsewhere test membership in these sets directly before calling the check
+# (see the ``KNOWN_*`` names below); only the checks here ever add to them.
 _MEMO_LIMIT = 8192
 
 
@@ -116,6 +120,10 @@ _LABEL_VALUE_REGEX_ERROR = regex_error(_LABEL_VALUE_ERR, _LABEL_VALUE_FMT,
 
 _valid_qualified_names: set[str] = set()
 _valid_label_values: set[str] = set()
+KNOWN_QUALIFIED_NAMES = _valid_qualified_names
+"""Strings :func:`is_qualified_name` has accepted (a cache: absence proves nothing)."""
+KNOWN_LABEL_VALUES = _valid_label_values
+"""Non-empty strings :func:`is_valid_label_value` has accepted (a cache)."""
 
 
 def is_qualified_name(value: str) -> list[str]:
@@ -199,6 +207,13 @@ _DNS1035_LABEL_REGEX_ERROR = regex_error(_DNS1035_LABEL_ERR, _DNS1035_LABEL_FMT,
 
 _valid_dns1123_labels: set[str] = set()
 _valid_dns1123_subdomains: set[str] = set()
+_valid_dns1035_labels: set[str] = set()
+KNOWN_DNS1123_LABELS = _valid_dns1123_labels
+"""Strings :func:`is_dns1123_label` has accepted (a cache: absence proves nothing)."""
+KNOWN_DNS1123_SUBDOMAINS = _valid_dns1123_subdomains
+"""Strings :func:`is_dns1123_subdomain` has accepted (a cache)."""
+KNOWN_DNS1035_LABELS = _valid_dns1035_labels
+"""Strings :func:`is_dns1035_label` has accepted (a cache)."""
 
 _WILDCARD_FMT = "\\*\\." + _DNS1123_SUBDOMAIN_FMT
 _WILDCARD_ERR = ("a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS "
@@ -244,8 +259,10 @@ def is_dns1123_subdomain(value: str) -> list[str]:
 
 def is_dns1035_label(value: str) -> list[str]:
     """``IsDNS1035Label``: like a DNS-1123 label but starting with a letter (Service names)."""
-    if len(value) <= DNS1035_LABEL_MAX_LENGTH and _DNS1035_LABEL_RE.fullmatch(value):
+    if value in _valid_dns1035_labels:
         return []
+    if len(value) <= DNS1035_LABEL_MAX_LENGTH and _DNS1035_LABEL_RE.fullmatch(value):
+        return _remember(_valid_dns1035_labels, value)
     errs: list[str] = []
     if _blen(value) > DNS1035_LABEL_MAX_LENGTH:
         errs.append(max_len_error(DNS1035_LABEL_MAX_LENGTH))
@@ -357,13 +374,18 @@ def is_valid_group_id(gid: int) -> list[str]:
 _PORT_NAME_CHARSET_RE = re.compile("[-a-z0-9]+")
 _PORT_NAME_LETTER_RE = re.compile("[a-z]")
 _PORT_NAME_FAST = re.compile("[a-z0-9]+(?:-[a-z0-9]+)*")
+_valid_port_names: set[str] = set()
+KNOWN_PORT_NAMES = _valid_port_names
+"""Strings :func:`is_valid_port_name` has accepted (a cache)."""
 
 
 def is_valid_port_name(port: str) -> list[str]:
     """``IsValidPortName`` (an IANA_SVC_NAME): at most 15 characters of ``[-a-z0-9]``, at
     least one letter, no ``--``, no hyphen at either end. Every failed rule is reported."""
-    if len(port) <= 15 and _PORT_NAME_FAST.fullmatch(port) and _PORT_NAME_LETTER_RE.search(port):
+    if port in _valid_port_names:
         return []
+    if len(port) <= 15 and _PORT_NAME_FAST.fullmatch(port) and _PORT_NAME_LETTER_RE.search(port):
+        return _remember(_valid_port_names, port)
     errs: list[str] = []
     if _blen(port) > 15:
         errs.append(max_len_error(15))
@@ -421,9 +443,18 @@ _RELAXED_ENV_VAR_ERROR = ("a valid environment variable name must consist only o
 _RELAXED_ENV_VAR_RE = re.compile("[ -<>-~]+")  # printable ASCII without '='
 
 
+_valid_env_var_names: set[str] = set()
+KNOWN_ENV_VAR_NAMES = _valid_env_var_names
+"""Strings :func:`is_env_var_name` (the strict rule) has accepted (a cache)."""
+
+
 def is_env_var_name(value: str) -> list[str]:
     """``IsEnvVarName``: the strict rule (v1.31's default; RelaxedEnvironmentVariableValidation
     is alpha and off)."""
+    if value in _valid_env_var_names:
+        return []
+    if value[:1] != "." and _ENV_VAR_RE.fullmatch(value):
+        return _remember(_valid_env_var_names, value)
     errs = [] if _ENV_VAR_RE.fullmatch(value) else [_ENV_VAR_ERROR]
     if value.startswith("."):
         errs.extend(_chdir_prefix_errors(value))
@@ -444,11 +475,16 @@ _CONFIG_MAP_KEY_ERROR = regex_error("a valid config key must consist of alphanum
                                     "key.name", "KEY_NAME", "key-name")
 
 
+_valid_config_map_keys: set[str] = set()
+
+
 def is_config_map_key(value: str) -> list[str]:
     """``IsConfigMapKey``: a ConfigMap or Secret data key (also a file name in a volume)."""
+    if value in _valid_config_map_keys:
+        return []
     if (len(value) <= DNS1123_SUBDOMAIN_MAX_LENGTH and _CONFIG_MAP_KEY_RE.fullmatch(value)
             and not value.startswith(".")):
-        return []
+        return _remember(_valid_config_map_keys, value)
     errs: list[str] = []
     if _blen(value) > DNS1123_SUBDOMAIN_MAX_LENGTH:
         errs.append(max_len_error(DNS1123_SUBDOMAIN_MAX_LENGTH))
@@ -486,9 +522,29 @@ def _parse_ipv6_sloppy(s: str) -> ipaddress.IPv6Address | None:
         return None
 
 
-def _ip_family(value: str) -> int:
-    """4 or 6 for an address ``ParseIPSloppy`` accepts (6 only when not IPv4-mapped, matching
-    Go's ``To4() == nil``), 0 for one it rejects. The first ``.`` or ``:`` decides the syntax."""
+# Families of addresses already parsed (the same node, pod and service IPs recur on every
+# status write). Bounded like the memo sets: cleared when full.
+_ip_families: dict[str, int] = {}
+
+
+def ip_family(value: str) -> int:
+    """4 for an address ``ParseIPSloppy`` accepts as IPv4 (an IPv4-mapped IPv6 address too,
+    matching Go's ``To4() != nil``), 6 for any other address it accepts, 0 for text it
+    rejects. Cached: a dict lookup for an address seen before."""
+    family = _ip_families.get(value)
+    if family is None:
+        family = _parse_ip_family(value)
+        if len(_ip_families) >= _MEMO_LIMIT:
+            _ip_families.clear()
+        _ip_families[value] = family
+    return family
+
+
+_ip_family = ip_family
+
+
+def _parse_ip_family(value: str) -> int:
+    """:func:`ip_family` without the cache. The first ``.`` or ``:`` decides the syntax."""
     for ch in value:
         if ch == ".":
             return 4 if _parse_ipv4_sloppy(value) else 0

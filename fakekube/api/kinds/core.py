@@ -65,10 +65,10 @@ from ..quantity import (QuantityError, compare as q_compare, default_resource_li
                         is_negative, milli_value, nano_value, parse_quantity, value as q_value)
 from ..selectors import validate_label_selector
 from . import Strategy
-from .meta import (FIELD_IMMUTABLE, IS_NEGATIVE, name_is_dns1035_label,
-                   name_is_dns1123_label, name_is_dns1123_subdomain, validate_annotations,
-                   validate_immutable_field, validate_labels, validate_object_meta,
-                   validate_object_meta_update)
+from .meta import (FIELD_IMMUTABLE, IS_NEGATIVE, annotations_ok, labels_ok,
+                   name_is_dns1035_label, name_is_dns1123_label, name_is_dns1123_subdomain,
+                   object_meta_ok, validate_annotations, validate_immutable_field,
+                   validate_labels, validate_object_meta, validate_object_meta_update)
 
 __all__ = [
     "STRATEGIES", "default_pod_spec", "default_pod_template_spec", "default_container",
@@ -2633,6 +2633,382 @@ def _annotation_field_consistency(ann: dict | None, spec: dict, path: str) -> li
 
 
 # --------------------------------------------------------------------------------------------
+# Fast screens for the pod validators
+#
+# Nearly every write of a pod (or of a workload's pod template) is valid and uses a small,
+# common subset of the pod spec. Each ``*_ok`` function below answers True only when the
+# matching validator would report nothing, in a few dict lookups and without allocating; it
+# answers False for anything wrong, unusual or merely not handled here (affinity, probes,
+# projected volumes, ...), and the caller then runs the full validator, which stays the only
+# source of error lists, messages and their order. A screen may raise on a value of the wrong
+# type; :func:`_screen` turns that into False so that the full validator reports (or raises)
+# exactly what it would have. String checks go through the memo sets of ``names``.
+
+_KNOWN_LABELS = names.KNOWN_DNS1123_LABELS
+_KNOWN_SUBDOMAINS = names.KNOWN_DNS1123_SUBDOMAINS
+_KNOWN_QNAMES = names.KNOWN_QUALIFIED_NAMES
+_KNOWN_LABEL_VALUES = names.KNOWN_LABEL_VALUES
+_KNOWN_PORT_NAMES = names.KNOWN_PORT_NAMES
+_KNOWN_ENV_NAMES = names.KNOWN_ENV_VAR_NAMES
+_is_dns1123_label = names.is_dns1123_label
+_is_dns1123_subdomain = names.is_dns1123_subdomain
+
+# Pod spec fields whose presence sends a spec to the full validator (rules not screened).
+_SPEC_FIELDS_NOT_SCREENED = frozenset((
+    "resourceClaims", "ephemeralContainers", "affinity", "dnsConfig", "readinessGates",
+    "schedulingGates", "topologySpreadConstraints", "hostAliases", "overhead", "os",
+))
+# Container fields likewise (probes, hooks, devices, ...).
+_CONTAINER_FIELDS_NOT_SCREENED = frozenset((
+    "lifecycle", "livenessProbe", "readinessProbe", "startupProbe", "envFrom",
+    "volumeDevices", "resizePolicy", "restartPolicy",
+))
+_TERMINATION_MESSAGE_POLICY_SET = frozenset(_TERMINATION_MESSAGE_POLICIES)
+_PULL_POLICY_SET = frozenset(_PULL_POLICIES)
+_RESTART_POLICY_SET = frozenset(_RESTART_POLICIES)
+_SCREENED_DNS_POLICIES = frozenset(("ClusterFirstWithHostNet", "ClusterFirst", "Default"))
+_TAINT_EFFECT_SET = frozenset(_TAINT_EFFECTS)
+_PREEMPTION_POLICIES = frozenset(("PreemptLowerPriority", "Never"))
+_SCREENED_SECCOMP_TYPES = frozenset(("RuntimeDefault", "Unconfined"))
+_FS_GROUP_CHANGE_POLICIES = frozenset(("Always", "OnRootMismatch"))
+_SUPPLEMENTAL_GROUPS_POLICIES = frozenset(("Merge", "Strict"))
+_MAX_ID = 2**31 - 1
+
+
+def _screen(ok, *args) -> bool:
+    """``ok(*args)``, with an exception (a value of an unexpected type) meaning "not
+    screened": the full validator then reports or raises as it always did."""
+    try:
+        return ok(*args)
+    except Exception:  # noqa: BLE001 - deliberately broad, see above
+        return False
+
+
+def _label_ok(value: str) -> bool:
+    return value in _KNOWN_LABELS or not _is_dns1123_label(value)
+
+
+def _subdomain_ok(value: str) -> bool:
+    return value in _KNOWN_SUBDOMAINS or not _is_dns1123_subdomain(value)
+
+
+def _relative_path_ok(target: str) -> bool:
+    """``validateLocalNonReservedPath`` (and so ``validateLocalDescendingPath``) is silent."""
+    return not target.startswith("/") and not target.startswith("..") and (
+        ".." not in target or ".." not in target.split("/"))
+
+
+def _key_to_paths_ok(items: list) -> bool:
+    for kp in items:
+        if not kp.get("key") or not kp.get("path") or not _relative_path_ok(kp["path"]):
+            return False
+        mode = kp.get("mode")
+        if mode is not None and not 0 <= mode <= 0o777:
+            return False
+    return True
+
+
+def _volumes_ok(volumes: list, vols: dict) -> bool:
+    """``ValidateVolumes`` is silent; ``vols`` gets every volume by name. Screened sources:
+    emptyDir, configMap, secret, persistentVolumeClaim and hostPath."""
+    for v in volumes:
+        name = v.get("name", "")
+        if not name or name in vols or not _label_ok(name):
+            return False
+        vols[name] = v
+        found = False
+        for key, s in v.items():
+            if key == "name":
+                continue
+            if key not in _VOLUME_SOURCE_INDEX:
+                continue  # not a source: the validator does not look at it
+            if found or s is None:
+                return False
+            found = True
+            if key == "emptyDir":
+                limit = s.get("sizeLimit")
+                if limit is not None and is_negative(limit):
+                    return False
+            elif key == "configMap" or key == "secret":
+                if not s.get("name" if key == "configMap" else "secretName"):
+                    return False
+                mode = s.get("defaultMode")
+                if mode is not None and not 0 <= mode <= 0o777:
+                    return False
+                items = s.get("items")
+                if items and not _key_to_paths_ok(items):
+                    return False
+            elif key == "persistentVolumeClaim":
+                if not s.get("claimName"):
+                    return False
+            elif key == "hostPath":
+                target = s.get("path", "")
+                if not target or (".." in target and ".." in target.split("/")):
+                    return False
+                t = s.get("type")
+                if t is not None and t not in _HOST_PATH_TYPE_SET:
+                    return False
+            else:
+                return False
+        if not found:
+            return False
+    return True
+
+
+def _seccomp_ok(sp: dict | None) -> bool:
+    return sp is None or (sp.get("type") in _SCREENED_SECCOMP_TYPES
+                          and sp.get("localhostProfile") is None)
+
+
+def _container_security_context_ok(sc: dict) -> bool:
+    """``ValidateSecurityContext`` is silent (the common fields only)."""
+    for key in ("runAsUser", "runAsGroup"):
+        v = sc.get(key)
+        if v is not None and not 0 <= v <= _MAX_ID:
+            return False
+    if sc.get("procMount") is not None or sc.get("appArmorProfile") is not None:
+        return False
+    if sc.get("allowPrivilegeEscalation") is False and (
+            sc.get("privileged") is True or sc.get("capabilities")):
+        return False
+    return _seccomp_ok(sc.get("seccompProfile"))
+
+
+def _pod_security_context_ok(sc: dict) -> bool:
+    """``validatePodSpecSecurityContext`` is silent (without sysctls or AppArmor)."""
+    for key in ("fsGroup", "runAsUser", "runAsGroup"):
+        v = sc.get(key)
+        if v is not None and not 0 <= v <= _MAX_ID:
+            return False
+    for gid in sc.get("supplementalGroups") or ():
+        if not 0 <= gid <= _MAX_ID:
+            return False
+    if sc.get("sysctls") or sc.get("appArmorProfile") is not None:
+        return False
+    policy = sc.get("fsGroupChangePolicy")
+    if policy is not None and policy not in _FS_GROUP_CHANGE_POLICIES:
+        return False
+    policy = sc.get("supplementalGroupsPolicy")
+    if policy is not None and policy not in _SUPPLEMENTAL_GROUPS_POLICIES:
+        return False
+    return _seccomp_ok(sc.get("seccompProfile"))
+
+
+def _env_source_ok(vf: dict) -> bool:
+    """``validateEnvVarValueFrom`` is silent for a lone fieldRef, configMapKeyRef or
+    secretKeyRef (the caller has checked there is exactly one field and no ``value``)."""
+    fr = vf.get("fieldRef")
+    if fr is not None:
+        return fr.get("apiVersion") == "v1" and fr.get("fieldPath") in _ENV_FIELD_PATHS
+    ref = vf.get("configMapKeyRef") or vf.get("secretKeyRef")
+    if not ref:
+        return False
+    name, key = ref.get("name", ""), ref.get("key", "")
+    return bool(key) and _subdomain_ok(name) and not names.is_config_map_key(key)
+
+
+def _resources_ok(res: dict) -> bool:
+    """``ValidateContainerResourceRequirements`` is silent for cpu, memory and
+    ephemeral-storage amounts (extended resources, hugepages and claims are not screened)."""
+    limits = res.get("limits")
+    requests = res.get("requests")
+    if res.get("claims"):
+        return False
+    if limits:
+        for name, q in limits.items():
+            if name not in _STANDARD_CONTAINER_RESOURCES or q[:1] == "-":
+                return False
+    if requests:
+        for name, q in requests.items():
+            if name not in _STANDARD_CONTAINER_RESOURCES or q[:1] == "-":
+                return False
+            if limits:
+                limit = limits.get(name)
+                if limit is not None and q != limit and q_compare(q, limit) > 0:
+                    return False
+    return True
+
+
+def _container_ok(c: dict, vols: dict) -> bool:
+    """``validateContainerCommon`` is silent, the container sets none of the fields the
+    screen leaves to the full validator, publishes no host port, and its image has no
+    surrounding whitespace (a Pod's rule; the screen applies it to templates too)."""
+    if not _CONTAINER_FIELDS_NOT_SCREENED.isdisjoint(c):
+        return False
+    name = c.get("name", "")
+    image = c.get("image")
+    if not name or not _label_ok(name) or not image or len(image.strip()) != len(image):
+        return False
+    if (c.get("terminationMessagePolicy", "") not in _TERMINATION_MESSAGE_POLICY_SET
+            or c.get("imagePullPolicy", "") not in _PULL_POLICY_SET):
+        return False
+    ports = c.get("ports")
+    if ports:
+        port_names = set()
+        for port in ports:
+            pname = port.get("name")
+            if pname:
+                if pname in port_names or (pname not in _KNOWN_PORT_NAMES
+                                           and names.is_valid_port_name(pname)):
+                    return False
+                port_names.add(pname)
+            if (not 1 <= port.get("containerPort", 0) <= 65535 or port.get("hostPort")
+                    or port.get("protocol", "") not in _PROTOCOL_SET):
+                return False
+    env = c.get("env")
+    if env:
+        for ev in env:
+            ename = ev.get("name", "")
+            if not ename or (ename not in _KNOWN_ENV_NAMES and names.is_env_var_name(ename)):
+                return False
+            vf = ev.get("valueFrom")
+            if vf is not None and (len(vf) != 1 or ev.get("value") or not _env_source_ok(vf)):
+                return False
+    mounts = c.get("volumeMounts")
+    if mounts:
+        mount_points = set()
+        for mnt in mounts:
+            mount_path = mnt.get("mountPath", "")
+            if (mnt.get("name", "") not in vols or not mount_path
+                    or mount_path in mount_points):
+                return False
+            mount_points.add(mount_path)
+            sub_path = mnt.get("subPath")
+            if sub_path and not _relative_path_ok(sub_path):
+                return False
+            if (mnt.get("subPathExpr") or mnt.get("mountPropagation") is not None
+                    or mnt.get("recursiveReadOnly") not in (None, "Disabled")):
+                return False
+    res = c.get("resources")
+    if res and not _resources_ok(res):
+        return False
+    sc = c.get("securityContext")
+    return not sc or _container_security_context_ok(sc)
+
+
+def _tolerations_ok(tolerations: list) -> bool:
+    """``ValidateTolerations`` is silent."""
+    for t in tolerations:
+        key = t.get("key", "")
+        op = t.get("operator", "")
+        effect = t.get("effect", "")
+        if key:
+            if key not in _KNOWN_QNAMES and names.is_qualified_name(key):
+                return False
+        elif op != "Exists":
+            return False
+        if t.get("tolerationSeconds") is not None and effect != "NoExecute":
+            return False
+        value = t.get("value", "")
+        if op == "Exists":
+            if value:
+                return False
+        elif op == "Equal" or op == "":
+            if value and value not in _KNOWN_LABEL_VALUES and names.is_valid_label_value(value):
+                return False
+        else:
+            return False
+        if effect and effect not in _TAINT_EFFECT_SET:
+            return False
+    return True
+
+
+def _pod_spec_ok(spec: dict) -> bool:
+    """``ValidatePodSpec`` is silent for ``spec`` (for a Pod or a template alike: the rules
+    that differ between them are not screened), and so are a Pod's own checks of it: no
+    image with surrounding whitespace, no ephemeral containers or scheduling gates, no
+    service account token projection."""
+    if not _SPEC_FIELDS_NOT_SCREENED.isdisjoint(spec):
+        return False
+    if (spec.get("terminationGracePeriodSeconds") is None
+            or spec.get("restartPolicy", "") not in _RESTART_POLICY_SET
+            or spec.get("dnsPolicy", "") not in _SCREENED_DNS_POLICIES
+            or spec.get("hostNetwork") or spec.get("shareProcessNamespace")
+            or spec.get("hostUsers") is False):
+        return False
+    vols: dict = {}
+    volumes = spec.get("volumes")
+    if volumes and not _volumes_ok(volumes, vols):
+        return False
+    containers = spec.get("containers")
+    if not containers:
+        return False
+    seen = set()
+    for c in containers:
+        if not _container_ok(c, vols):
+            return False
+        seen.add(c["name"])
+    if len(seen) != len(containers):
+        return False
+    inits = spec.get("initContainers")
+    if inits:
+        for c in inits:
+            if not _container_ok(c, vols) or c["name"] in seen:
+                return False
+            seen.add(c["name"])
+    node_selector = spec.get("nodeSelector")
+    if node_selector and not labels_ok(node_selector):
+        return False
+    sc = spec.get("securityContext")
+    if sc and not _pod_security_context_ok(sc):
+        return False
+    for key in ("serviceAccountName", "nodeName", "priorityClassName"):
+        v = spec.get(key)
+        if v and not _subdomain_ok(v):
+            return False
+    rcn = spec.get("runtimeClassName")
+    if rcn is not None and not _subdomain_ok(rcn):
+        return False
+    for key in ("hostname", "subdomain"):
+        v = spec.get(key)
+        if v and not _label_ok(v):
+            return False
+    ads = spec.get("activeDeadlineSeconds")
+    if ads is not None and not 1 <= ads <= _MAX_INT32:
+        return False
+    pp = spec.get("preemptionPolicy")
+    if pp is not None and pp not in _PREEMPTION_POLICIES:
+        return False
+    tolerations = spec.get("tolerations")
+    return not tolerations or _tolerations_ok(tolerations)
+
+
+_SPECIAL_POD_ANNOTATIONS = frozenset((_MIRROR_ANNOTATION, _DELETION_COST, _SECCOMP_POD))
+_SPECIAL_POD_ANNOTATION_PREFIXES = (_SECCOMP_CONTAINER, _APPARMOR_CONTAINER)
+
+
+def _plain_pod_annotations(ann: dict) -> bool:
+    """No annotation that pod validation reads (mirror pod, deletion cost, seccomp,
+    AppArmor): ``ValidatePodSpecificAnnotations`` and the annotation/field consistency
+    checks are then silent."""
+    for k in ann:
+        if k in _SPECIAL_POD_ANNOTATIONS or k.startswith(_SPECIAL_POD_ANNOTATION_PREFIXES):
+            return False
+    return True
+
+
+def _pod_template_ok(template: dict) -> bool:
+    """:func:`validate_pod_template_spec` (with any gates) is silent for ``template``."""
+    meta = template.get("metadata") or {}
+    labels = meta.get("labels")
+    if labels and not labels_ok(labels):
+        return False
+    ann = meta.get("annotations")
+    if ann and not (annotations_ok(ann) and _plain_pod_annotations(ann)):
+        return False
+    return _pod_spec_ok(template.get("spec") or {})
+
+
+def _pod_create_ok(pod: dict) -> bool:
+    """``ValidatePodCreate`` (with any gates) is silent for ``pod``."""
+    meta = pod.get("metadata") or {}
+    ann = meta.get("annotations")
+    return (object_meta_ok(meta, True, name_is_dns1123_subdomain)
+            and (not ann or _plain_pod_annotations(ann))
+            and _pod_spec_ok(pod.get("spec") or {}))
+
+
+# --------------------------------------------------------------------------------------------
 # Pod templates and pods
 
 
@@ -2641,6 +3017,8 @@ def validate_pod_template_spec(template: dict, path: str,
     """``ValidatePodTemplateSpec``: the template's labels and annotations (at
     ``<path>.labels`` / ``<path>.annotations``, as upstream reports them) and its spec as a
     pod spec. Workloads then add their own rules (e.g. restartPolicy Always)."""
+    if _screen(_pod_template_ok, template):
+        return []
     opts = _Opts(gates)
     meta = template.get("metadata") or {}
     spec = template.get("spec") or {}
@@ -2690,6 +3068,8 @@ def _pod_metadata_and_spec(pod: dict, opts: _Opts) -> list[FieldError]:
 
 def _validate_pod(pod: dict, gates: Gates) -> list[FieldError]:
     """``ValidatePodCreate``."""
+    if _screen(_pod_create_ok, pod):
+        return []
     opts = _Opts(gates, resource_is_pod=True)
     errs = _pod_metadata_and_spec(pod, opts)
     spec = pod.get("spec") or {}

@@ -39,7 +39,8 @@ __all__ = [
     "name_is_path_segment", "validate_object_meta", "validate_object_meta_update",
     "validate_labels", "validate_annotations", "validate_owner_references",
     "validate_finalizers", "validate_kube_finalizer_name", "validate_immutable_field",
-    "go_string_slice",
+    "go_string_slice", "object_meta_ok", "object_meta_update_ok", "labels_ok",
+    "annotations_ok", "owner_references_ok",
 ]
 
 NameFn = Callable[[str, bool], "list[str]"]
@@ -249,6 +250,11 @@ def validate_object_meta(meta: dict, namespaced: bool, name_fn: NameFn,
     standard one (upstream applies it to every kind validated with the core helper, which is
     all built-in kinds fakekube serves).
     """
+    try:
+        if object_meta_ok(meta, namespaced, name_fn, kube_finalizers=kube_finalizers):
+            return []
+    except Exception:  # noqa: BLE001 - an odd value: the full check reports (or raises) it
+        pass
     errs: list[FieldError] = []
     generate_name = meta.get("generateName")
     if generate_name:
@@ -314,6 +320,11 @@ def validate_object_meta_update(new: dict, old: dict, path: str = "metadata", *,
       finalizers get the core group's standard-name check (upstream does not re-run the
       other finalizer checks on update).
     """
+    try:
+        if object_meta_update_ok(new, old, kube_finalizers=kube_finalizers):
+            return []
+    except Exception:  # noqa: BLE001 - an odd value: the full check reports (or raises) it
+        pass
     errs: list[FieldError] = []
     if old.get("deletionTimestamp"):
         extra = set(new.get("finalizers") or ()) - set(old.get("finalizers") or ())
@@ -351,3 +362,145 @@ def validate_object_meta_update(new: dict, old: dict, path: str = "metadata", *,
 
 _IMMUTABLE_META = (("name", ""), ("namespace", ""), ("uid", ""), ("creationTimestamp", None),
                    ("deletionTimestamp", None), ("deletionGracePeriodSeconds", None))
+
+
+# --------------------------------------------------------------------------------------------
+# Fast screens: the common, well-formed case in a few dict lookups.
+#
+# Every write validates metadata, and nearly every write is valid. Each ``*_ok`` function
+# below answers True only when the matching validator above would report nothing; anything
+# unusual (or merely rare) answers False, and the caller then runs the full validator, which
+# stays the only source of error lists, messages and their order. The screens use the name
+# checks' memo sets (``names.KNOWN_*``), so a label or name seen before costs a set lookup.
+
+_KNOWN_NAMES = {
+    names.name_is_dns_subdomain: names.KNOWN_DNS1123_SUBDOMAINS,
+    names.name_is_dns_label: names.KNOWN_DNS1123_LABELS,
+    names.name_is_dns1035_label: names.KNOWN_DNS1035_LABELS,
+}
+_KNOWN_QNAMES = names.KNOWN_QUALIFIED_NAMES
+_KNOWN_LABEL_VALUES = names.KNOWN_LABEL_VALUES
+_KNOWN_DNS_LABELS = names.KNOWN_DNS1123_LABELS
+
+
+def labels_ok(labels: dict) -> bool:
+    """True when :func:`validate_labels` has nothing to report for ``labels``."""
+    for k, v in labels.items():
+        if k not in _KNOWN_QNAMES and names.is_qualified_name(k):
+            return False
+        if v and v not in _KNOWN_LABEL_VALUES and names.is_valid_label_value(v):
+            return False
+    return True
+
+
+def annotations_ok(annotations: dict) -> bool:
+    """True when :func:`validate_annotations` has nothing to report."""
+    chars = 0
+    for k, v in annotations.items():
+        if (k not in _KNOWN_QNAMES and names.is_qualified_name(k)
+                and names.is_qualified_name(k.lower())):
+            return False
+        chars += len(k) + len(v)
+    if chars * 4 <= TOTAL_ANNOTATION_SIZE_LIMIT:  # a character is at most 4 UTF-8 bytes
+        return True
+    return sum(_go_bytes_len(k) + _go_bytes_len(v)
+               for k, v in annotations.items()) <= TOTAL_ANNOTATION_SIZE_LIMIT
+
+
+def owner_references_ok(refs: list) -> bool:
+    """True when :func:`validate_owner_references` has nothing to report."""
+    controller = False
+    for ref in refs:
+        kind = ref.get("kind", "")
+        if not kind or not ref.get("name") or not ref.get("uid"):
+            return False
+        group, version = _group_version(ref.get("apiVersion", ""))
+        if not version or (kind == "Event" and version == "v1" and group == ""):
+            return False
+        if ref.get("controller") is True:
+            if controller:
+                return False
+            controller = True
+    return True
+
+
+def _finalizers_ok(finalizers: list, kube_finalizers: bool) -> bool:
+    """True when :func:`validate_finalizers` (and, with ``kube_finalizers``, the core group's
+    standard-name check) has nothing to report."""
+    for f in finalizers:
+        if f not in _KNOWN_QNAMES and names.is_qualified_name(f):
+            return False
+        if kube_finalizers and "/" not in f and f not in _STANDARD_FINALIZERS:
+            return False
+    return not (FINALIZER_ORPHAN in finalizers and FINALIZER_FOREGROUND in finalizers)
+
+
+def object_meta_ok(meta: dict, namespaced: bool, name_fn: NameFn, *,
+                   kube_finalizers: bool = True) -> bool:
+    """True when :func:`validate_object_meta` would report nothing (the screen it runs
+    first; it may raise on values of the wrong type, which the full check then reports)."""
+    generate_name = meta.get("generateName")
+    if generate_name and name_fn(generate_name, True):
+        return False
+    name = meta.get("name")
+    if not name:
+        return False
+    known = _KNOWN_NAMES.get(name_fn)
+    if (known is None or name not in known) and name_fn(name, False):
+        return False
+    ns = meta.get("namespace")
+    if namespaced:
+        if not ns or (ns not in _KNOWN_DNS_LABELS and names.is_dns1123_label(ns)):
+            return False
+    elif ns:
+        return False
+    if meta.get("generation", 0) < 0:
+        return False
+    labels = meta.get("labels")
+    if labels and not labels_ok(labels):
+        return False
+    annotations = meta.get("annotations")
+    if annotations and not annotations_ok(annotations):
+        return False
+    refs = meta.get("ownerReferences")
+    if refs and not owner_references_ok(refs):
+        return False
+    finalizers = meta.get("finalizers")
+    if finalizers and not _finalizers_ok(finalizers, kube_finalizers):
+        return False
+    return not meta.get("managedFields")
+
+
+def object_meta_update_ok(new: dict, old: dict, *, kube_finalizers: bool = True) -> bool:
+    """True when :func:`validate_object_meta_update` would report nothing."""
+    if old.get("deletionTimestamp"):
+        added = new.get("finalizers")
+        if added and not set(added) <= set(old.get("finalizers") or ()):
+            return False
+    if not new.get("resourceVersion", ""):
+        return False
+    if new.get("generation", 0) < old.get("generation", 0):
+        return False
+    if (new.get("name", "") != old.get("name", "")
+            or new.get("namespace", "") != old.get("namespace", "")
+            or new.get("uid", "") != old.get("uid", "")
+            or new.get("creationTimestamp") != old.get("creationTimestamp")
+            or new.get("deletionTimestamp") != old.get("deletionTimestamp")
+            or new.get("deletionGracePeriodSeconds") != old.get("deletionGracePeriodSeconds")):
+        return False
+    labels = new.get("labels")
+    if labels and not labels_ok(labels):
+        return False
+    annotations = new.get("annotations")
+    if annotations and not annotations_ok(annotations):
+        return False
+    refs = new.get("ownerReferences")
+    if refs and not owner_references_ok(refs):
+        return False
+    if new.get("managedFields"):
+        return False
+    if kube_finalizers:
+        for f in new.get("finalizers") or ():
+            if "/" not in f and f not in _STANDARD_FINALIZERS:
+                return False
+    return True

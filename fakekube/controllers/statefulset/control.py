@@ -129,9 +129,10 @@ class StatefulSetControl:
                         "currentRevision": current_name, "updateRevision": update_name,
                         "collisionCount": collision_count}
 
-        def refresh(*lists: list[dict]) -> None:
-            counts = policy.compute_status((p for lst in lists for p in lst), mrs,
-                                           current_name, update_name, now)
+        def refresh(*lists) -> None:
+            counts = policy.compute_status(
+                (p for lst in lists for p in (lst.known() if isinstance(lst, _Replicas)
+                                              else lst)), mrs, current_name, update_name, now)
             status.update(counts)
 
         refresh(pods)
@@ -147,22 +148,25 @@ class StatefulSetControl:
                 condemned.append(pod)
         strategy = spec.get("updateStrategy") or {}
         partition = (strategy.get("rollingUpdate") or {}).get("partition", 0)
-        for i in range(len(replicas)):
-            if replicas[i] is None:
-                ordinal = start + i
-                use_current = (strategy.get("type", "RollingUpdate") == "RollingUpdate"
-                               and strategy.get("rollingUpdate") is not None
-                               and ordinal < start + partition)
-                if use_current:
-                    replicas[i] = policy.new_pod(sset, current_set, ordinal, current_name,
-                                                 self.gates)
-                else:
-                    replicas[i] = policy.new_pod(sset, update_set, ordinal, update_name,
-                                                 self.gates)
-        condemned.sort(key=policy.ordinal_of, reverse=True)
-        reps: list[dict] = replicas  # type: ignore[assignment]
 
-        first_unhealthy = next((p for p in reps if not policy.is_healthy(p)), None)
+        def build(i: int) -> dict:
+            """``newVersionedStatefulSetPod`` for an empty slot, built only when the loop
+            reaches it (a 1,000-replica set does not build 1,000 pods per sync)."""
+            ordinal = start + i
+            if (strategy.get("type", "RollingUpdate") == "RollingUpdate"
+                    and strategy.get("rollingUpdate") is not None
+                    and ordinal < start + partition):
+                pod = policy.new_pod(sset, current_set, ordinal, current_name, self.gates)
+            else:
+                pod = policy.new_pod(sset, update_set, ordinal, update_name, self.gates)
+            replicas[i] = pod
+            return pod
+
+        condemned.sort(key=policy.ordinal_of, reverse=True)
+        reps = _Replicas(replicas, build)
+
+        first_unhealthy = next((_MISSING if p is None else p for p in replicas
+                                if p is None or not policy.is_healthy(p)), None)
         if first_unhealthy is None:
             first_unhealthy = next((p for p in reversed(condemned)
                                     if not policy.is_healthy(p)), None)
@@ -318,6 +322,27 @@ class StatefulSetControl:
         if not policy.inconsistent_status(sset, status):
             return
         self.write_status(sset, status)
+
+
+_MISSING: dict = {"metadata": {"name": ""}}  # stands for an empty slot as first unhealthy
+
+
+class _Replicas:
+    """The replica slots: stored pods, and empty slots built on first access."""
+
+    def __init__(self, slots: list, build: Callable[[int], dict]) -> None:
+        self.slots = slots
+        self.build = build
+
+    def __len__(self) -> int:
+        return len(self.slots)
+
+    def __getitem__(self, i: int) -> dict:
+        pod = self.slots[i]
+        return pod if pod is not None else self.build(i)
+
+    def known(self) -> list[dict]:
+        return [p for p in self.slots if p is not None]
 
 
 class _Failed(Exception):

@@ -118,17 +118,17 @@ class StatefulPodControl:
         blocks the pod until the garbage collector has removed it."""
         if policy.retention_policy(sset)[1] != "Delete":
             return False
-        for claim in policy.claims_for(sset, policy.ordinal_of(pod)).values():
-            existing = self.objects.get_claim(claim["metadata"]["namespace"],
-                                              claim["metadata"]["name"])
+        ns = sset["metadata"]["namespace"]
+        for name in policy.claim_names(sset, policy.ordinal_of(pod)):
+            existing = self.objects.get_claim(ns, name)
             if existing is not None and policy._has_stale_ref(existing, pod, "Pod"):
                 return True
         return False
 
     def claims_match_retention_policy(self, sset: dict, pod: dict) -> bool:
-        for claim in policy.claims_for(sset, policy.ordinal_of(pod)).values():
-            existing = self.objects.get_claim(claim["metadata"]["namespace"],
-                                              claim["metadata"]["name"])
+        ns = sset["metadata"]["namespace"]
+        for name in policy.claim_names(sset, policy.ordinal_of(pod)):
+            existing = self.objects.get_claim(ns, name)
             if existing is None:
                 return True  # an error upstream, which the caller treats as a match
             if not policy.claim_owner_up_to_date(existing, sset, pod):
@@ -136,9 +136,9 @@ class StatefulPodControl:
         return True
 
     def update_pod_claim_for_retention_policy(self, sset: dict, pod: dict) -> None:
-        for claim in policy.claims_for(sset, policy.ordinal_of(pod)).values():
-            existing = self.objects.get_claim(claim["metadata"]["namespace"],
-                                              claim["metadata"]["name"])
+        ns = sset["metadata"]["namespace"]
+        for name in policy.claim_names(sset, policy.ordinal_of(pod)):
+            existing = self.objects.get_claim(ns, name)
             if existing is None or policy.claim_owner_up_to_date(existing, sset, pod):
                 continue
             if policy.has_unexpected_controller(existing, sset, pod):

@@ -16,7 +16,7 @@ __all__ = [
     "POD_NAME_LABEL", "POD_INDEX_LABEL", "REVISION_LABEL", "ordinal_of", "parent_of",
     "pod_name", "claim_name", "start_ordinal", "end_ordinal", "in_ordinal_range",
     "is_member_of", "identity_matches", "storage_matches", "is_created", "is_pending",
-    "is_failed", "is_succeeded", "is_terminating", "is_running_and_ready", "is_healthy",
+    "is_failed", "is_succeeded", "claim_names", "is_terminating", "is_running_and_ready", "is_healthy",
     "available_in", "pod_revision", "new_pod", "claims_for", "update_identity",
     "update_storage", "compute_status", "complete_rolling_update", "inconsistent_status",
     "retention_policy", "claim_owner_up_to_date", "updated_claim_owner_refs",
@@ -179,6 +179,13 @@ def allows_burst(sset: dict) -> bool:
 
 
 # -- building pods and claims (SS-4, SS-5, SS-8) --------------------------------------------
+
+
+def claim_names(sset: dict, ordinal: int) -> list[str]:
+    """The names of the claims of the pod at ``ordinal`` (cheap: no claim is built)."""
+    set_name = sset["metadata"]["name"]
+    return [claim_name(t["metadata"]["name"], set_name, ordinal)
+            for t in _spec(sset).get("volumeClaimTemplates") or ()]
 
 
 def claims_for(sset: dict, ordinal: int) -> dict[str, dict]:
