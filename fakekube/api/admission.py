@@ -18,11 +18,16 @@ before the registry's validation).
   ``preemptionPolicy: PreemptLowerPriority`` when no PriorityClass applies.
 - ServiceAccount (``plugin/pkg/admission/serviceaccount``): pods run as ``default`` unless
   they name a service account.
+
+Validating plugins run after the kind's validation:
+
+- PersistentVolumeClaimResize (``plugin/pkg/admission/storage/persistentvolume/resize``): a
+  claim may only grow when it is bound and its class allows expansion.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from .. import errors
 
@@ -148,5 +153,13 @@ DEFAULT_PLUGINS: tuple[Plugin, ...] = (
 )
 
 
-def _unused(*_: Any) -> None:  # pragma: no cover - keeps the Plugin alias honest for checkers
-    return None
+def persistent_volume_claim_resize(op: str, rt: "ResourceType", obj: dict, old: dict | None,
+                                   api: "ApiServer") -> None:
+    """PersistentVolumeClaimResize (validating): see
+    :func:`fakekube.controllers.persistentvolume.expand.persistent_volume_claim_resize`."""
+    from ..controllers.persistentvolume.expand import persistent_volume_claim_resize as check
+
+    check(op, rt, obj, old, api)
+
+
+DEFAULT_VALIDATING_PLUGINS: tuple[Plugin, ...] = (persistent_volume_claim_resize,)

@@ -72,6 +72,9 @@ class ApiServer:
         self._name_rng = random.Random(rng.getrandbits(64))
         self._strategies = _strategies()
         self.admission: list[_admission.Plugin] = list(_admission.DEFAULT_PLUGINS)
+        # Validating admission runs after the kind's validation (upstream's order).
+        self.validating_admission: list[_admission.Plugin] = list(
+            _admission.DEFAULT_VALIDATING_PLUGINS)
         self.tables: dict[str, Table] = {}
         for rt in registry.kinds:
             self.tables[rt.group_resource] = store.table(rt.group_resource, rt.indexed_fields)
@@ -221,6 +224,8 @@ class ApiServer:
         self._admit(_admission.CREATE, rt, body, None)
         errs = strategy.validate(body, self.gates)
         self._validate(rt, meta.get("name", ""), errs)
+        for plugin in self.validating_admission:
+            plugin(_admission.CREATE, rt, body, None, self)
         table = self.table(rt)
         key = (meta.get("namespace", ""), meta["name"])
         if key in table.objects:
@@ -569,6 +574,9 @@ class ApiServer:
         else:
             errs = strategy.validate_update(new, old, self.gates)
         self._validate(rt, meta["name"], errs)
+        if subresource != "status":
+            for plugin in self.validating_admission:
+                plugin(_admission.UPDATE, rt, new, old, self)
         if rt.tracks_generation and subresource != "status" and _generation_changed(rt, new,
                                                                                     old):
             meta["generation"] = ometa.get("generation", 0) + 1

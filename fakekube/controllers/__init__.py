@@ -10,10 +10,13 @@ from __future__ import annotations
 
 def builtin_controllers() -> list[type]:
     from ..kubelet import KubeletController
+    from .attachdetach import AttachDetachController
+    from .csiattacher import CSIAttacherController
     from .disruption import DisruptionController
     from .garbagecollector import GarbageCollector
     from .namespace import NamespaceController
     from .nodeipam import NodeIpamController
+    from .persistentvolume import STORAGE_CONTROLLERS
     from .nodelifecycle import NodeLifecycleController
     from .podgc import PodGCController
     from .statefulset import StatefulSetController
@@ -21,4 +24,5 @@ def builtin_controllers() -> list[type]:
 
     return [NodeIpamController, NamespaceController, GarbageCollector, DisruptionController,
             NodeLifecycleController, TaintEvictionController, PodGCController,
-            StatefulSetController, KubeletController]
+            *STORAGE_CONTROLLERS, StatefulSetController, CSIAttacherController, AttachDetachController,
+            KubeletController]

@@ -87,14 +87,12 @@ class KubeletController(Controller):
         self.nodes = ctx.informer("Node")
         self.claims = ctx.informer("PersistentVolumeClaim")
         self.volumes = ctx.informer("PersistentVolume")
-        self.attachments = ctx.informer("VolumeAttachment")
         self.claim_users: dict[tuple[str, str], set[tuple[str, str]]] = {}
         self._recorders: dict[str, Any] = {}
         self.pods.table.handlers.append(self._on_pod)
         self.nodes.table.handlers.append(self._on_node)
         self.claims.table.handlers.append(self._on_claim)
         self.volumes.table.handlers.append(self._on_volume)
-        self.attachments.table.handlers.append(self._on_attachment)
         self._next_index = 0
 
     def recorder(self, node: str):
@@ -114,6 +112,9 @@ class KubeletController(Controller):
         # pushes its lease-expiry deadline back, from the moment the Lease appears.
         self._start_heartbeats(agent)
         self._register(agent)
+        for pod in self.pods.by_field("spec.nodeName", name):  # a node added back
+            m = pod["metadata"]
+            self.queue.add(("pod", m["namespace"], m["name"]))
         return agent
 
     def _node_object(self, agent: NodeAgent) -> dict:
@@ -280,6 +281,7 @@ class KubeletController(Controller):
         for pod in self.pods.by_field("spec.nodeName", name):
             m = pod["metadata"]
             self.queue.add(("pod", m["namespace"], m["name"]))
+        self.queue.add(("node", name))  # volumesInUse may have changed while it was down
 
     def remove(self, name: str) -> None:
         agent = self.agents.pop(name, None)
@@ -309,10 +311,11 @@ class KubeletController(Controller):
                 self._forget(agent, m["uid"])
             self._track_claims(pod, add=False)
             return
-        if node and node in self.agents:
+        if node:
             if ev.type == ADDED or not (ev.old.get("spec") or {}).get("nodeName"):
                 self._track_claims(pod, add=True)
-            self.queue.add(("pod", *key))
+            if node in self.agents:
+                self.queue.add(("pod", *key))
 
     def _track_claims(self, pod: dict, add: bool) -> None:
         m = pod["metadata"]
@@ -332,8 +335,14 @@ class KubeletController(Controller):
         if agent is None or ev.type == DELETED:
             return
         cidr = (ev.obj.get("spec") or {}).get("podCIDR")
+        wake = False
         if cidr and (agent.ips is None or agent.ips.cidr != cidr):
             agent.ips = PodIPAllocator(cidr)
+            wake = True
+        if ev.old is not None and (ev.old.get("status") or {}).get("volumesAttached") != (
+                ev.obj.get("status") or {}).get("volumesAttached"):
+            wake = True
+        if wake:
             for pod in self.pods.by_field("spec.nodeName", name):
                 m = pod["metadata"]
                 self.queue.add(("pod", m["namespace"], m["name"]))
@@ -349,13 +358,6 @@ class KubeletController(Controller):
     def _on_volume(self, ev: WatchEvent) -> None:
         ref = (ev.obj.get("spec") or {}).get("claimRef")
         if ref:
-            self._wake_claim(ref.get("namespace", ""), ref.get("name", ""))
-
-    def _on_attachment(self, ev: WatchEvent) -> None:
-        pv_name = ((ev.obj.get("spec") or {}).get("source") or {}).get("persistentVolumeName")
-        pv = self.volumes.get(pv_name) if pv_name else None
-        if pv is not None:
-            ref = (pv.get("spec") or {}).get("claimRef") or {}
             self._wake_claim(ref.get("namespace", ""), ref.get("name", ""))
 
     # -- readiness overrides and faults ------------------------------------------------------
@@ -492,6 +494,10 @@ class KubeletController(Controller):
                 return
             if outcome == "wait":
                 break
+        if rt.ip is not None and rt.containers and all(
+                c.state == "terminated" for c in rt.containers) and not self._keeps_volumes(
+                    agent):
+            self._unmount(agent, rt.uid)  # a finished pod's volumes are unmounted
         self._write_status(agent, pod, rt)
 
     def _arm(self, rt: PodRuntime, key: tuple) -> None:
@@ -662,7 +668,7 @@ class KubeletController(Controller):
             if pv is None:
                 out.append(vol["name"])
                 continue
-            if (pv.get("spec") or {}).get("csi") and not self._attached(pv_name, node):
+            if (pv.get("spec") or {}).get("csi") and not self._attached(pv, node):
                 out.append(vol["name"])
         return out
 
@@ -697,6 +703,11 @@ class KubeletController(Controller):
         if changed:
             self.queue.add(("node", agent.name))
 
+    def _keeps_volumes(self, agent: NodeAgent) -> bool:
+        node = self.nodes.get(agent.name)
+        ann = ((node or {}).get("metadata") or {}).get("annotations") or {}
+        return ann.get("volumes.kubernetes.io/keep-terminated-pod-volumes") == "true"
+
     def _report_volumes_in_use(self, agent: NodeAgent) -> None:
         node = self.nodes.get(agent.name)
         if node is None:
@@ -717,12 +728,14 @@ class KubeletController(Controller):
         except errors.Conflict:
             self.queue.add(("node", agent.name))
 
-    def _attached(self, pv_name: str, node: str) -> bool:
-        for va in self.attachments:
-            spec = va.get("spec") or {}
-            if spec.get("nodeName") == node and (spec.get("source") or {}).get(
-                    "persistentVolumeName") == pv_name:
-                return bool((va.get("status") or {}).get("attached"))
+    def _attached(self, pv: dict, node: str) -> bool:
+        """Whether the attach/detach controller reports the volume attached to ``node``
+        (``status.volumesAttached``, by unique volume name, as the kubelet checks it)."""
+        name = unique_volume_name(pv)
+        n = self.nodes.get(node)
+        for v in ((n or {}).get("status") or {}).get("volumesAttached") or ():
+            if v.get("name") == name:
+                return True
         return False
 
     # -- status ----------------------------------------------------------------------------

@@ -1418,6 +1418,12 @@ def validate_volume_attachment_update(new: dict, old: dict, gates: Gates) -> Err
     return errs
 
 
+def _prepare_volume_attachment_create(obj: dict, gates: Gates) -> None:
+    """``volumeAttachmentStrategy.PrepareForCreate``: status is reset; ``attached`` has no
+    omitempty, so it always shows (``{"attached": false}``)."""
+    obj["status"] = {"attached": False}
+
+
 STRATEGIES: dict[str, Strategy] = {
     "PersistentVolume": Strategy(
         default=default_persistent_volume,
@@ -1441,6 +1447,7 @@ STRATEGIES: dict[str, Strategy] = {
         validate_update=validate_storage_class_update,
     ),
     "VolumeAttachment": Strategy(
+        prepare_for_create=_prepare_volume_attachment_create,
         validate=validate_volume_attachment,
         validate_update=validate_volume_attachment_update,
         validate_status_update=validate_volume_attachment_update,
