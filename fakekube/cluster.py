@@ -305,13 +305,21 @@ class Cluster:
         when it is set. ``subresource="status"`` replaces the status only."""
         if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
             raise errors.BadRequest("an object must be a dict in wire format with metadata")
-        rt = self.api.registry.for_object(obj)
         meta = obj["metadata"]
         if subresource == "scale":
-            return self.api.update_scale(rt, meta.get("name", ""),
-                                         meta.get("namespace") or "default", obj)
+            raise errors.BadRequest(
+                "a Scale names no parent kind: use cluster.patch(kind, name, {'spec': "
+                "{'replicas': n}}, subresource='scale') or cluster.scale(kind, name, n)")
+        rt = self.api.registry.for_object(obj)
         return self.api.update(rt, obj, meta.get("name"), meta.get("namespace") or "default",
                                subresource=subresource)
+
+    def scale(self, kind: str, name: str, replicas: int, namespace: str = "default") -> dict:
+        """Set ``spec.replicas`` through the ``scale`` subresource; returns the new Scale."""
+        rt = self._rt(kind)
+        scale = self.api.get_scale(rt, name, namespace)
+        scale["spec"]["replicas"] = replicas
+        return self.api.update_scale(rt, name, namespace, scale)
 
     def get(self, kind: str, name: str, namespace: str = "default",
             subresource: str | None = None) -> dict:

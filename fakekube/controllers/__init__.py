@@ -12,6 +12,8 @@ def builtin_controllers() -> list[type]:
     from ..kubelet import KubeletController
     from .attachdetach import AttachDetachController
     from .csiattacher import CSIAttacherController
+    from .deployment import DeploymentController
+    from .ephemeral import EphemeralVolumeController
     from .disruption import DisruptionController
     from .garbagecollector import GarbageCollector
     from .namespace import NamespaceController
@@ -19,10 +21,12 @@ def builtin_controllers() -> list[type]:
     from .persistentvolume import STORAGE_CONTROLLERS
     from .nodelifecycle import NodeLifecycleController
     from .podgc import PodGCController
+    from .replicaset import ReplicaSetController
     from .statefulset import StatefulSetController
     from .tainteviction import TaintEvictionController
 
     return [NodeIpamController, NamespaceController, GarbageCollector, DisruptionController,
             NodeLifecycleController, TaintEvictionController, PodGCController,
-            *STORAGE_CONTROLLERS, StatefulSetController, CSIAttacherController, AttachDetachController,
+            DeploymentController, ReplicaSetController, StatefulSetController,
+            EphemeralVolumeController, *STORAGE_CONTROLLERS, CSIAttacherController, AttachDetachController,
             KubeletController]

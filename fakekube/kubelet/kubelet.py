@@ -88,6 +88,7 @@ class KubeletController(Controller):
         self.claims = ctx.informer("PersistentVolumeClaim")
         self.volumes = ctx.informer("PersistentVolume")
         self.claim_users: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        self._warned: set[tuple[str, str]] = set()
         self._recorders: dict[str, Any] = {}
         self.pods.table.handlers.append(self._on_pod)
         self.nodes.table.handlers.append(self._on_node)
@@ -660,6 +661,10 @@ class KubeletController(Controller):
             if claim_name is None:
                 continue
             claim = self.claims.get(claim_name, ns)
+            if claim is not None and vol.get("ephemeral") and not _owned_by(claim, pod):
+                self._not_owner(pod, node, claim_name)
+                out.append(vol["name"])
+                continue
             pv_name = (claim.get("spec") or {}).get("volumeName") if claim else None
             if not pv_name or (claim.get("status") or {}).get("phase") != "Bound":
                 out.append(vol["name"])
@@ -702,6 +707,19 @@ class KubeletController(Controller):
                     changed = True
         if changed:
             self.queue.add(("node", agent.name))
+
+    def _not_owner(self, pod: dict, node: str, claim: str) -> None:
+        """A generic ephemeral volume whose claim the pod does not own: it waits, as the
+        kubelet's volume manager makes it wait (event once per pod)."""
+        m = pod["metadata"]
+        key = (m["uid"], claim)
+        if key in self._warned:
+            return
+        self._warned.add(key)
+        ns = m["namespace"]
+        self.recorder(node).event(pod, "Warning", "FailedMount",
+                                  f"Unable to attach or mount volumes: PVC {ns}/{claim} was "
+                                  f"not created for pod {ns}/{m['name']} (pod is not owner)")
 
     def _keeps_volumes(self, agent: NodeAgent) -> bool:
         node = self.nodes.get(agent.name)
@@ -845,6 +863,12 @@ class KubeletController(Controller):
             out["containerID"] = c.container_id
         out["started"] = c.state == "running"
         return out
+
+
+def _owned_by(obj: dict, owner: dict) -> bool:
+    uid = owner["metadata"]["uid"]
+    return any(r.get("uid") == uid and r.get("controller")
+               for r in obj["metadata"].get("ownerReferences") or ())
 
 
 def unique_volume_name(pv: dict) -> str | None:
