@@ -92,6 +92,15 @@ def _remember(memo: set[str], value: str) -> list[str]:
     return []
 
 
+def _known(memo: set[str], value: str) -> bool:
+    """``value in memo``, False for an unhashable value (which the check then rejects with
+    the error it always raised)."""
+    try:
+        return value in memo
+    except TypeError:
+        return False
+
+
 # Fast-path patterns: the same languages as upstream's patterns, written with possessive
 # quantifiers so that matching never backtracks. Messages always quote upstream's patterns.
 _FAST_LABEL = "[a-z0-9]++(?:-++[a-z0-9]++)*+"
@@ -259,7 +268,7 @@ def is_dns1123_subdomain(value: str) -> list[str]:
 
 def is_dns1035_label(value: str) -> list[str]:
     """``IsDNS1035Label``: like a DNS-1123 label but starting with a letter (Service names)."""
-    if value in _valid_dns1035_labels:
+    if _known(_valid_dns1035_labels, value):
         return []
     if len(value) <= DNS1035_LABEL_MAX_LENGTH and _DNS1035_LABEL_RE.fullmatch(value):
         return _remember(_valid_dns1035_labels, value)
@@ -382,7 +391,7 @@ KNOWN_PORT_NAMES = _valid_port_names
 def is_valid_port_name(port: str) -> list[str]:
     """``IsValidPortName`` (an IANA_SVC_NAME): at most 15 characters of ``[-a-z0-9]``, at
     least one letter, no ``--``, no hyphen at either end. Every failed rule is reported."""
-    if port in _valid_port_names:
+    if _known(_valid_port_names, port):
         return []
     if len(port) <= 15 and _PORT_NAME_FAST.fullmatch(port) and _PORT_NAME_LETTER_RE.search(port):
         return _remember(_valid_port_names, port)
@@ -451,9 +460,9 @@ KNOWN_ENV_VAR_NAMES = _valid_env_var_names
 def is_env_var_name(value: str) -> list[str]:
     """``IsEnvVarName``: the strict rule (v1.31's default; RelaxedEnvironmentVariableValidation
     is alpha and off)."""
-    if value in _valid_env_var_names:
+    if _known(_valid_env_var_names, value):
         return []
-    if value[:1] != "." and _ENV_VAR_RE.fullmatch(value):
+    if _ENV_VAR_RE.fullmatch(value) and value[:1] != ".":
         return _remember(_valid_env_var_names, value)
     errs = [] if _ENV_VAR_RE.fullmatch(value) else [_ENV_VAR_ERROR]
     if value.startswith("."):
@@ -480,7 +489,7 @@ _valid_config_map_keys: set[str] = set()
 
 def is_config_map_key(value: str) -> list[str]:
     """``IsConfigMapKey``: a ConfigMap or Secret data key (also a file name in a volume)."""
-    if value in _valid_config_map_keys:
+    if _known(_valid_config_map_keys, value):
         return []
     if (len(value) <= DNS1123_SUBDOMAIN_MAX_LENGTH and _CONFIG_MAP_KEY_RE.fullmatch(value)
             and not value.startswith(".")):
@@ -531,7 +540,10 @@ def ip_family(value: str) -> int:
     """4 for an address ``ParseIPSloppy`` accepts as IPv4 (an IPv4-mapped IPv6 address too,
     matching Go's ``To4() != nil``), 6 for any other address it accepts, 0 for text it
     rejects. Cached: a dict lookup for an address seen before."""
-    family = _ip_families.get(value)
+    try:
+        family = _ip_families.get(value)
+    except TypeError:  # unhashable: not an address (the parser says so, or raises as before)
+        return _parse_ip_family(value)
     if family is None:
         family = _parse_ip_family(value)
         if len(_ip_families) >= _MEMO_LIMIT:

@@ -456,8 +456,19 @@ def nano_value(q: QuantityLike) -> int:
 
 
 def compare(a: QuantityLike, b: QuantityLike) -> int:
-    """``Quantity.Cmp``: -1, 0 or 1."""
-    qa, qb = _to_q(a), _to_q(b)
+    """``Quantity.Cmp``: -1, 0 or 1. Cached for two strings (requests against limits, on
+    every pod write)."""
+    if type(a) is str and type(b) is str:
+        return _compare_text(a, b)
+    return _compare_q(_to_q(a), _to_q(b))
+
+
+@lru_cache(maxsize=8192)
+def _compare_text(a: str, b: str) -> int:
+    return _compare_q(_to_q(a), _to_q(b))
+
+
+def _compare_q(qa: _Q, qb: _Q) -> int:
     x, y = qa.mantissa, qb.mantissa
     d = qa.exp - qb.exp
     if d > 0:

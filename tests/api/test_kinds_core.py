@@ -903,3 +903,365 @@ def test_shared_empty_error_list_is_never_mutated():
     pod_errors(containers=[{"name": "App", "image": " x", "ports": [{"containerPort": 0}]}],
                hostname="Bad_Name", volumes=[{"name": "v", "hostPath": {"path": "../x"}}])
     assert core._NO_ERRORS == []
+
+
+# --------------------------------------------------------------------------------------------
+# Fast screens: every screened validator answers exactly what its full validator answers.
+#
+# The validators first run a cheap screen that only ever says "nothing to report"; anything
+# else goes to the full validator. A pod is generated from a rich, valid base by a sequence of
+# edits, each either a valid variant (so that the screen accepts it) or an invalid or
+# unscreened one (so that the full validator decides), and the results are compared.
+
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from fakekube.api.kinds import core as core_mod  # noqa: E402
+from fakekube.api.kinds import meta as meta_mod  # noqa: E402
+
+SCREEN_SETTINGS = settings(derandomize=True, max_examples=400, deadline=None,
+                           suppress_health_check=[HealthCheck.too_slow])
+
+
+def rich_pod():
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web-0", "namespace": "default", "generateName": "web-",
+                     "labels": {"app": "web", "example.com/tier": "front", "empty": ""},
+                     "annotations": {"example.com/owner": "team-a"},
+                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                                          "name": "web-abc", "uid": "u-1",
+                                          "controller": True}],
+                     "finalizers": ["example.com/keep"]},
+        "spec": {
+            "containers": [
+                {"name": "web", "image": "nginx:1.27",
+                 "ports": [{"name": "http", "containerPort": 80},
+                           {"containerPort": 443, "protocol": "TCP"}],
+                 "env": [{"name": "MODE", "value": "prod"},
+                         {"name": "POD", "valueFrom": {"fieldRef": {
+                             "fieldPath": "metadata.name"}}},
+                         {"name": "PASS", "valueFrom": {"secretKeyRef": {
+                             "name": "creds", "key": "password"}}}],
+                 "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
+                               "limits": {"cpu": "500m", "memory": "256Mi"}},
+                 "volumeMounts": [{"name": "data", "mountPath": "/data"},
+                                  {"name": "config", "mountPath": "/etc/web",
+                                   "readOnly": True, "subPath": "conf"}],
+                 "securityContext": {"runAsUser": 1000, "runAsNonRoot": True}},
+                {"name": "sidecar", "image": "busybox:1.36", "args": ["sleep", "1"]},
+            ],
+            "initContainers": [{"name": "init", "image": "busybox:1.36"}],
+            "volumes": [{"name": "data", "emptyDir": {"sizeLimit": "1Gi"}},
+                        {"name": "config", "configMap": {"name": "web-config", "items": [
+                            {"key": "a", "path": "a.conf", "mode": 0o644}]}},
+                        {"name": "creds", "secret": {"secretName": "creds"}},
+                        {"name": "host", "hostPath": {"path": "/var/log",
+                                                      "type": "Directory"}},
+                        {"name": "claim", "persistentVolumeClaim": {"claimName": "c"}}],
+            "nodeSelector": {"kubernetes.io/os": "linux"},
+            "securityContext": {"fsGroup": 2000, "supplementalGroups": [1, 2],
+                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "tolerations": [{"key": "example.com/gpu", "operator": "Equal", "value": "yes",
+                             "effect": "NoSchedule"},
+                            {"operator": "Exists"}],
+            "serviceAccountName": "builder", "hostname": "web-0", "subdomain": "web",
+            "priorityClassName": "high", "preemptionPolicy": "Never",
+            "activeDeadlineSeconds": 600,
+        },
+    }
+
+
+def _set(path, value):
+    def edit(pod):
+        node = pod
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    return edit
+
+
+def _drop(path):
+    def edit(pod):
+        node = pod
+        for key in path[:-1]:
+            node = node[key]
+        node.pop(path[-1], None)
+    return edit
+
+
+C0 = ("spec", "containers", 0)
+EDITS = [
+    # valid variants
+    _drop(("metadata", "generateName")), _drop(("metadata", "ownerReferences")),
+    _set(("metadata", "labels", "v"), "1.0"), _set(("metadata", "finalizers"), ["orphan"]),
+    _set(C0 + ("livenessProbe",), {"httpGet": {"port": 80}, "successThreshold": 1}),
+    _set(C0 + ("imagePullPolicy",), "Never"), _set(("spec", "runtimeClassName"), "gvisor"),
+    _set(("spec", "tolerations", 1, "effect"), "NoExecute"),
+    _set(("spec", "tolerations", 1, "tolerationSeconds"), 30),
+    _set(("spec", "initContainers", 0, "restartPolicy"), "Always"),
+    _set(("spec", "affinity"), {"nodeAffinity": {}}), _set(("spec", "hostNetwork"), False),
+    _set(("spec", "dnsPolicy"), "Default"), _set(("spec", "restartPolicy"), "OnFailure"),
+    _set(C0 + ("resources", "limits", "cpu"), "100m"),
+    _set(C0 + ("ports", 0, "hostPort"), 8080), _set(("spec", "volumes", 0, "emptyDir"), {}),
+    _set(("metadata", "annotations", "controller.kubernetes.io/pod-deletion-cost"), "10"),
+    # invalid variants
+    _set(("metadata", "name"), "Web_0"), _set(("metadata", "namespace"), ""),
+    _set(("metadata", "labels", "bad key!"), "x"), _set(("metadata", "labels", "k"), "-x"),
+    _set(("metadata", "generation"), -1), _set(("metadata", "finalizers"), ["bad"]),
+    _set(("metadata", "ownerReferences", 0, "uid"), ""),
+    _set(("metadata", "annotations", "kubernetes.io/config.mirror"), "x"),
+    _set(("metadata", "annotations", "big"), "x" * (256 * 1024)),
+    _set(C0 + ("name",), "sidecar"), _set(C0 + ("name",), "Web"), _set(C0 + ("image",), ""),
+    _set(C0 + ("image",), " nginx"), _set(C0 + ("imagePullPolicy",), "Sometimes"),
+    _set(C0 + ("ports", 0, "containerPort"), 70000), _set(C0 + ("ports", 1, "name"), "http"),
+    _set(C0 + ("ports", 0, "protocol"), "HTTP"), _set(C0 + ("ports", 0, "name"), "a--b"),
+    _set(C0 + ("env", 0, "name"), "1MODE"), _set(C0 + ("env", 1, "value"), "x"),
+    _set(C0 + ("env", 1, "valueFrom", "fieldRef", "fieldPath"), "spec.schedulerName"),
+    _set(C0 + ("env", 2, "valueFrom", "secretKeyRef", "key"), ""),
+    _set(C0 + ("resources", "requests", "cpu"), "2"),
+    _set(C0 + ("resources", "limits", "example.com/gpu"), "1"),
+    _set(C0 + ("resources", "limits", "memory"), "-1"),
+    _set(C0 + ("volumeMounts", 0, "name"), "nope"),
+    _set(C0 + ("volumeMounts", 1, "mountPath"), "/data"),
+    _set(C0 + ("volumeMounts", 1, "subPath"), "../x"),
+    _set(C0 + ("volumeMounts", 0, "mountPropagation"), "Bidirectional"),
+    _set(C0 + ("securityContext", "runAsUser"), -1),
+    _set(C0 + ("securityContext", "allowPrivilegeEscalation"), False),
+    _set(C0 + ("securityContext", "privileged"), True),
+    _set(C0 + ("restartPolicy",), "Always"), _set(C0 + ("readinessProbe",), {}),
+    _set(("spec", "initContainers", 0, "name"), "web"),
+    _set(("spec", "initContainers", 0, "livenessProbe"), {"exec": {"command": ["x"]}}),
+    _set(("spec", "volumes", 1, "configMap", "items", 0, "path"), "/abs"),
+    _set(("spec", "volumes", 1, "configMap", "defaultMode"), 0o1000),
+    _set(("spec", "volumes", 2, "secret", "secretName"), ""),
+    _set(("spec", "volumes", 3, "hostPath", "type"), "Dir"),
+    _set(("spec", "volumes", 4, "name"), "data"),
+    _set(("spec", "volumes", 0, "emptyDir", "sizeLimit"), "-1Gi"),
+    _set(("spec", "volumes", 0, "secret"), {"secretName": "s"}),
+    _set(("spec", "nodeSelector", "k"), "bad value"),
+    _set(("spec", "securityContext", "fsGroup"), 2**31),
+    _set(("spec", "securityContext", "seccompProfile"), {"type": "Localhost"}),
+    _set(("spec", "tolerations", 0, "operator"), "Gt"),
+    _set(("spec", "tolerations", 0, "value"), "not valid!"),
+    _set(("spec", "tolerations", 1, "key"), ""), _set(("spec", "tolerations", 1, "value"), "x"),
+    _set(("spec", "tolerations", 0, "tolerationSeconds"), 5),
+    _set(("spec", "serviceAccountName"), "Builder"), _set(("spec", "hostname"), "a.b"),
+    _set(("spec", "activeDeadlineSeconds"), 0), _set(("spec", "preemptionPolicy"), "Always"),
+    _set(("spec", "restartPolicy"), "Sometimes"), _set(("spec", "dnsPolicy"), "None"),
+    _drop(("spec", "terminationGracePeriodSeconds")), _set(("spec", "containers"), []),
+    _set(("spec", "hostNetwork"), True), _set(("spec", "hostUsers"), False),
+    _set(("spec", "ephemeralContainers"), [{"name": "debug", "image": "busybox"}]),
+    _set(("spec", "schedulingGates"), [{"name": "example.com/wait"}]),
+]
+
+edit_lists = st.lists(st.sampled_from(EDITS), max_size=4)
+
+
+def edited(pod, edits):
+    pod = copy.deepcopy(pod)
+    for edit in edits:
+        try:
+            edit(pod)
+        except (KeyError, IndexError, TypeError):
+            pass  # an earlier edit removed the parent
+    return pod
+
+
+def fields(errs):
+    return [(e.reason, e.field, repr(e.value), e.detail) for e in errs]
+
+
+@SCREEN_SETTINGS
+@given(edit_lists)
+def test_pod_validate_screen_agrees_with_full_validation(edits):
+    pod = edited(created(rich_pod()), edits)
+    fast = POD.validate(copy.deepcopy(pod), GATES)
+    assert fields(fast) == fields(core_mod._pod_create_errors(copy.deepcopy(pod), GATES))
+    if core_mod._screen(core_mod._pod_create_ok, pod):
+        assert fast == []
+
+
+def test_pod_validate_screen_accepts_the_rich_pod():
+    pod = created(rich_pod())
+    assert core_mod._pod_create_ok(pod)
+    assert core_mod._pod_create_errors(pod, GATES) == []
+
+
+@SCREEN_SETTINGS
+@given(edit_lists, st.booleans())
+def test_pod_update_screen_agrees_with_full_validation(edits, spec_too):
+    old = created(rich_pod())
+    old["metadata"].update(uid="u1", resourceVersion="5",
+                           creationTimestamp="2025-01-01T00:00:00Z")
+    new = edited(old, [e for e in edits if spec_too or "spec" not in str(e.__closure__)])
+    new["metadata"]["labels"]["extra"] = "x"
+    fast = POD.validate_update(copy.deepcopy(new), old, GATES)
+    assert fields(fast) == fields(core_mod._pod_update_errors(copy.deepcopy(new), old, GATES))
+
+
+@SCREEN_SETTINGS
+@given(edit_lists, st.sampled_from(["Always", "Never"]),
+       st.sampled_from([["10.244.0.5"], ["10.244.0.5", "fd00::5"], ["nope"], []]),
+       st.sampled_from(["Ready", "example.com/Custom", "bad type!"]),
+       st.sampled_from(["", "node-1", "Node_1"]), st.booleans())
+def test_pod_status_update_screen_agrees_with_full_validation(edits, restart, ips, cond,
+                                                             nominated, terminated):
+    old = created(rich_pod())
+    old["spec"]["restartPolicy"] = restart
+    old["spec"]["nodeName"] = "node-1"
+    old["metadata"].update(uid="u1", resourceVersion="5",
+                           creationTimestamp="2025-01-01T00:00:00Z")
+    if terminated:
+        old["status"]["containerStatuses"] = [{"name": "web", "state": {"terminated": {
+            "exitCode": 0}}}]
+    meta_edits = [e for e in edits if "metadata" in str(e.__closure__)]
+    new = {"apiVersion": "v1", "kind": "Pod",
+           "metadata": edited(old, meta_edits)["metadata"], "spec": old["spec"],
+           "status": {"phase": "Running", "conditions": [{"type": cond, "status": "True"}],
+                      "podIPs": [{"ip": ip} for ip in ips], "podIP": ips[0] if ips else "",
+                      "hostIP": "172.18.0.2", "hostIPs": [{"ip": "172.18.0.2"}],
+                      "containerStatuses": [{"name": "web", "state": {"running": {}}}]}}
+    if nominated:
+        new["status"]["nominatedNodeName"] = nominated
+    full_new = copy.deepcopy(new)
+    core_mod.prepare_pod_status_update(full_new, old)
+    fast = POD.validate_status_update(new, old, GATES)
+    assert new == full_new
+    assert fields(fast) == fields(core_mod._pod_status_update_errors(full_new, old, GATES))
+
+
+@SCREEN_SETTINGS
+@given(edit_lists)
+def test_pod_template_screen_agrees_with_full_validation(edits):
+    pod = edited(created(rich_pod()), edits)
+    template = {"metadata": {k: v for k, v in pod["metadata"].items()
+                             if k in ("labels", "annotations")}, "spec": pod["spec"]}
+    fast = core_mod.validate_pod_template_spec(template, "spec.template", GATES)
+    assert fields(fast) == fields(core_mod._pod_template_spec_errors(template, "spec.template",
+                                                                      GATES))
+
+
+@SCREEN_SETTINGS
+@given(edit_lists, st.booleans(), st.booleans())
+def test_object_meta_screens_agree_with_full_validation(edits, namespaced, deleting):
+    pod = edited(rich_pod(), edits)
+    meta = pod["metadata"]
+    for name_fn in (meta_mod.name_is_dns1123_subdomain, meta_mod.name_is_dns1123_label,
+                    meta_mod.name_is_dns1035_label, meta_mod.name_is_path_segment):
+        assert fields(meta_mod.validate_object_meta(meta, namespaced, name_fn)) == fields(
+            meta_mod._object_meta_errors(meta, namespaced, name_fn))
+    old = rich_pod()["metadata"]
+    old.update(uid="u1", resourceVersion="5")
+    if deleting:
+        old["deletionTimestamp"] = "2025-01-01T00:00:00Z"
+    new = dict(meta, uid=meta.get("uid", "u1"), resourceVersion="5")
+    assert fields(meta_mod.validate_object_meta_update(new, old)) == fields(
+        meta_mod._object_meta_update_errors(new, old))
+
+
+def node_obj():
+    return {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": "node-1", "labels": {"kubernetes.io/hostname": "node-1"},
+                         "uid": "u1", "resourceVersion": "3"},
+            "spec": {"podCIDR": "10.244.1.0/24", "podCIDRs": ["10.244.1.0/24"],
+                     "providerID": "fake://node-1",
+                     "taints": [{"key": "example.com/x", "value": "y", "effect": "NoSchedule"}]},
+            "status": {"capacity": {"cpu": "4", "memory": "8Gi", "pods": "110",
+                                    "hugepages-2Mi": "0"},
+                       "allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"},
+                       "addresses": [{"type": "InternalIP", "address": "172.18.0.2"}]}}
+
+
+NODE_EDITS = [
+    _set(("spec", "taints", 0, "effect"), ""), _set(("spec", "taints", 0, "value"), "bad!"),
+    _set(("spec", "taints", 0, "key"), ""), _set(("spec", "podCIDRs"), ["10.244.2.0/24"]),
+    _set(("spec", "podCIDRs"), ["10.244.1.0/24", "fd00::/64"]), _set(("spec", "podCIDRs"), []),
+    _set(("spec", "providerID"), "other"), _set(("spec", "externalID"), "x"),
+    _set(("status", "capacity", "pods"), "1500m"), _set(("status", "capacity", "cpu"), "-1"),
+    _set(("status", "allocatable", "example.com/dongle"), "2"),
+    _set(("status", "addresses"), [{"type": "InternalIP", "address": "172.18.0.2"}] * 2),
+    _set(("metadata", "labels", "k"), "bad value"), _set(("metadata", "namespace"), "x"),
+    _set(("metadata", "name"), "Node_1"), _drop(("metadata", "resourceVersion")),
+]
+
+
+@SCREEN_SETTINGS
+@given(st.lists(st.sampled_from(NODE_EDITS), max_size=3))
+def test_node_screens_agree_with_full_validation(edits):
+    node_rt = STRATEGIES["Node"]
+    old = node_obj()
+    new = edited(old, edits)
+    assert fields(node_rt.validate(new, GATES)) == fields(core_mod._node_errors(new, GATES))
+    assert fields(node_rt.validate_update(new, old, GATES)) == fields(
+        core_mod._node_update_errors(new, old, GATES))
+
+
+# The QoS class and volume defaulting were rewritten for speed; these references are the
+# straightforward readings of upstream's ComputePodQOS and SetDefaults_Volume.
+
+
+def reference_qos(pod):
+    requests, limits, guaranteed = {}, {}, True
+    for key in ("containers", "initContainers"):
+        for c in pod["spec"].get(key) or ():
+            res = c.get("resources")
+            if not res:
+                guaranteed = False
+                continue
+            for name, q in (res.get("requests") or {}).items():
+                if name in ("cpu", "memory") and parse_quantity(q) > 0:
+                    requests[name] = requests.get(name, 0) + parse_quantity(q)
+            found = 0
+            for name, q in (res.get("limits") or {}).items():
+                if name in ("cpu", "memory") and parse_quantity(q) > 0:
+                    found += 1
+                    limits[name] = limits.get(name, 0) + parse_quantity(q)
+            guaranteed = guaranteed and found == 2
+    if not requests and not limits:
+        return "BestEffort"
+    if guaranteed and requests == limits:
+        return "Guaranteed"
+    return "Burstable"
+
+
+from fakekube.api.quantity import parse_quantity  # noqa: E402
+
+amounts = st.sampled_from(["0", "100m", "1", "250m", "128Mi", "1Gi", "2"])
+resource_lists = st.dictionaries(st.sampled_from(["cpu", "memory", "ephemeral-storage"]),
+                                 amounts, max_size=3)
+
+
+@SCREEN_SETTINGS
+@given(st.lists(st.one_of(st.none(), st.fixed_dictionaries(
+    {}, optional={"requests": resource_lists, "limits": resource_lists})), min_size=1,
+    max_size=3), st.lists(st.fixed_dictionaries({"limits": resource_lists}), max_size=1))
+def test_qos_matches_the_reference(resources, init_resources):
+    pod = {"spec": {"containers": [{"name": f"c{i}", **({"resources": r} if r is not None
+                                                       else {})}
+                                   for i, r in enumerate(resources)],
+                    "initContainers": [{"name": "i", "resources": r} for r in init_resources]}}
+    assert compute_pod_qos(pod) == reference_qos(pod)
+
+
+VOLUME_SOURCES = ["emptyDir", "hostPath", "secret", "configMap", "downwardAPI", "projected",
+                  "iscsi", "rbd", "azureDisk", "scaleIO", "nfs", "csi", "image"]
+
+
+def reference_default_volume(v):
+    if not any(src in v for src in core_mod._VOLUME_SOURCES):
+        v["emptyDir"] = {}
+        return
+    for src, defaulter in core_mod._VOLUME_SOURCE_DEFAULTERS.items():
+        if v.get(src) is not None:
+            defaulter(v[src])
+
+
+@SCREEN_SETTINGS
+@given(st.lists(st.sampled_from(VOLUME_SOURCES), max_size=3, unique=True))
+def test_volume_defaulting_matches_the_reference(sources):
+    v = {"name": "v", **{src: {} for src in sources}}
+    ref = copy.deepcopy(v)
+    core_mod._default_volume(v)
+    reference_default_volume(ref)
+    assert list(v.items()) == list(ref.items())
+    assert all(list(v[k].items()) == list(ref[k].items()) for k in sources)

@@ -67,7 +67,7 @@ from ..selectors import validate_label_selector
 from . import Strategy
 from .meta import (FIELD_IMMUTABLE, IS_NEGATIVE, annotations_ok, labels_ok,
                    name_is_dns1035_label, name_is_dns1123_label, name_is_dns1123_subdomain,
-                   object_meta_ok, validate_annotations, validate_immutable_field,
+                   object_meta_ok, object_meta_update_ok, validate_annotations, validate_immutable_field,
                    validate_labels, validate_object_meta, validate_object_meta_update)
 
 __all__ = [
@@ -106,6 +106,7 @@ def _gate(gates: Gates | None, name: str) -> bool:
 
 
 _NO_ERRORS: list = []  # shared, never appended to: returned when there is nothing to report
+_EMPTY_MAP: Mapping[str, Any] = {}  # shared, never changed
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,6 +184,9 @@ def _default_http_get(http: dict) -> None:
         http["scheme"] = "HTTP"
 
 
+_PROBES_AND_HOOKS = frozenset(("livenessProbe", "readinessProbe", "startupProbe", "lifecycle"))
+
+
 def default_container(c: dict) -> None:
     """``SetDefaults_Container`` and the defaulters of everything a container holds (ports'
     protocol, env field refs, resource lists, probes, lifecycle handlers)."""
@@ -208,8 +212,14 @@ def default_container(c: dict) -> None:
                     fr["apiVersion"] = "v1"
     res = c.get("resources")
     if res:
-        default_resource_list(res.get("limits"))
-        default_resource_list(res.get("requests"))
+        limits = res.get("limits")
+        if limits:
+            default_resource_list(limits)
+        requests = res.get("requests")
+        if requests:
+            default_resource_list(requests)
+    if _PROBES_AND_HOOKS.isdisjoint(c):
+        return
     for probe_key in ("livenessProbe", "readinessProbe", "startupProbe"):
         probe = c.get(probe_key)
         if probe is not None:
@@ -230,93 +240,129 @@ _VOLUME_SOURCES = (
     "photonPersistentDisk", "portworxVolume", "azureDisk", "storageos", "projected", "scaleIO",
     "csi", "ephemeral", "image",
 )
+_VOLUME_SOURCE_SET = frozenset(_VOLUME_SOURCES)
 
 
-def _default_volume(v: dict) -> None:
-    """``SetDefaults_Volume`` and the defaulters of each volume source."""
-    for src in _VOLUME_SOURCES:
-        if src in v:
-            break
-    else:
-        v["emptyDir"] = {}
-        return
-    s = v.get("hostPath")
-    if s is not None and "type" not in s:
+def _default_mode_420(s: dict) -> None:
+    if "defaultMode" not in s:
+        s["defaultMode"] = 420
+
+
+def _default_host_path(s: dict) -> None:
+    if "type" not in s:
         s["type"] = ""
-    s = v.get("secret")
-    if s is not None and "defaultMode" not in s:
+
+
+def _default_field_ref_items(items: list | None) -> None:
+    for item in items or ():
+        fr = item.get("fieldRef")
+        if fr is not None and not fr.get("apiVersion"):
+            fr["apiVersion"] = "v1"
+
+
+def _default_downward_api(s: dict) -> None:
+    if "defaultMode" not in s:
         s["defaultMode"] = 420
-    s = v.get("configMap")
-    if s is not None and "defaultMode" not in s:
+    _default_field_ref_items(s.get("items"))
+
+
+def _default_projected(s: dict) -> None:
+    if "defaultMode" not in s:
         s["defaultMode"] = 420
-    s = v.get("downwardAPI")
-    if s is not None:
-        if "defaultMode" not in s:
-            s["defaultMode"] = 420
-        for item in s.get("items") or ():
-            fr = item.get("fieldRef")
-            if fr is not None and not fr.get("apiVersion"):
-                fr["apiVersion"] = "v1"
-    s = v.get("projected")
-    if s is not None:
-        if "defaultMode" not in s:
-            s["defaultMode"] = 420
-        for source in s.get("sources") or ():
-            d = source.get("downwardAPI")
-            if d:
-                for item in d.get("items") or ():
-                    fr = item.get("fieldRef")
-                    if fr is not None and not fr.get("apiVersion"):
-                        fr["apiVersion"] = "v1"
-            t = source.get("serviceAccountToken")
-            if t is not None and "expirationSeconds" not in t:
-                t["expirationSeconds"] = 3600
-    s = v.get("iscsi")
-    if s is not None and not s.get("iscsiInterface"):
+    for source in s.get("sources") or ():
+        d = source.get("downwardAPI")
+        if d:
+            _default_field_ref_items(d.get("items"))
+        t = source.get("serviceAccountToken")
+        if t is not None and "expirationSeconds" not in t:
+            t["expirationSeconds"] = 3600
+
+
+def _default_iscsi(s: dict) -> None:
+    if not s.get("iscsiInterface"):
         s["iscsiInterface"] = "default"
-    s = v.get("rbd")
-    if s is not None:
-        if not s.get("pool"):
-            s["pool"] = "rbd"
-        if not s.get("user"):
-            s["user"] = "admin"
-        if not s.get("keyring"):
-            s["keyring"] = "/etc/ceph/keyring"
-    s = v.get("azureDisk")
-    if s is not None:
-        s.setdefault("cachingMode", "ReadWrite")
-        s.setdefault("fsType", "ext4")
-        s.setdefault("readOnly", False)
-        s.setdefault("kind", "Shared")
-    s = v.get("scaleIO")
-    if s is not None:
-        if not s.get("storageMode"):
-            s["storageMode"] = "ThinProvisioned"
-        if not s.get("fsType"):
-            s["fsType"] = "xfs"
-    s = v.get("ephemeral")
-    if s is not None:
-        tmpl = s.get("volumeClaimTemplate")
-        if tmpl is not None:
-            spec = tmpl.setdefault("spec", {})
-            if "volumeMode" not in spec:
-                spec["volumeMode"] = "Filesystem"
-            res = spec.get("resources")
-            if res:
-                default_resource_list(res.get("limits"))
-                default_resource_list(res.get("requests"))
-    s = v.get("image")
-    if s is not None and not s.get("pullPolicy"):
+
+
+def _default_rbd(s: dict) -> None:
+    if not s.get("pool"):
+        s["pool"] = "rbd"
+    if not s.get("user"):
+        s["user"] = "admin"
+    if not s.get("keyring"):
+        s["keyring"] = "/etc/ceph/keyring"
+
+
+def _default_azure_disk(s: dict) -> None:
+    s.setdefault("cachingMode", "ReadWrite")
+    s.setdefault("fsType", "ext4")
+    s.setdefault("readOnly", False)
+    s.setdefault("kind", "Shared")
+
+
+def _default_scale_io(s: dict) -> None:
+    if not s.get("storageMode"):
+        s["storageMode"] = "ThinProvisioned"
+    if not s.get("fsType"):
+        s["fsType"] = "xfs"
+
+
+def _default_ephemeral(s: dict) -> None:
+    tmpl = s.get("volumeClaimTemplate")
+    if tmpl is not None:
+        spec = tmpl.setdefault("spec", {})
+        if "volumeMode" not in spec:
+            spec["volumeMode"] = "Filesystem"
+        res = spec.get("resources")
+        if res:
+            default_resource_list(res.get("limits"))
+            default_resource_list(res.get("requests"))
+
+
+def _default_image_volume(s: dict) -> None:
+    if not s.get("pullPolicy"):
         s["pullPolicy"] = ("Always" if _image_tag(s.get("reference", "")) == "latest"
                            else "IfNotPresent")
 
 
-def default_pod_spec(spec: dict) -> None:
-    """``SetDefaults_PodSpec`` and everything nested (volumes, containers, probes, resource
-    lists), plus the v1 conversion of ``serviceAccount``/``serviceAccountName``. This is what
-    a PodSpec embedded in any object gets; :func:`default_pod_template_spec` applies it to a
-    template. Pods get more (``SetDefaults_Pod``: requests from limits, enableServiceLinks).
-    """
+# The defaulter of each volume source that has one, in the order upstream runs them.
+_VOLUME_SOURCE_DEFAULTERS = {
+    "hostPath": _default_host_path, "secret": _default_mode_420,
+    "configMap": _default_mode_420, "downwardAPI": _default_downward_api,
+    "projected": _default_projected, "iscsi": _default_iscsi, "rbd": _default_rbd,
+    "azureDisk": _default_azure_disk, "scaleIO": _default_scale_io,
+    "ephemeral": _default_ephemeral, "image": _default_image_volume,
+}
+
+
+def _default_volume(v: dict) -> None:
+    """``SetDefaults_Volume`` (a volume without a source is an emptyDir) and the defaulters
+    of each volume source. A volume normally has one source: it is found among the volume's
+    few keys rather than by probing for every source."""
+    if type(v) is not dict:
+        for src in _VOLUME_SOURCES:  # not a volume: fails as upstream's defaulter does
+            if src in v:
+                break
+    if _VOLUME_SOURCE_SET.isdisjoint(v):
+        v["emptyDir"] = {}
+        return
+    found = None
+    for key in v:
+        if key in _VOLUME_SOURCE_DEFAULTERS:
+            if found is not None:  # several sources (invalid): upstream's order
+                for src, defaulter in _VOLUME_SOURCE_DEFAULTERS.items():
+                    s = v.get(src)
+                    if s is not None:
+                        defaulter(s)
+                return
+            found = key
+    if found is not None:
+        s = v[found]
+        if s is not None:
+            _VOLUME_SOURCE_DEFAULTERS[found](s)
+
+
+def _default_pod_spec_fields(spec: dict) -> None:
+    """The scalar part of ``SetDefaults_PodSpec`` and the ``serviceAccount`` conversion."""
     if not spec.get("dnsPolicy"):
         spec["dnsPolicy"] = "ClusterFirst"
     if not spec.get("restartPolicy"):
@@ -333,6 +379,15 @@ def default_pod_spec(spec: dict) -> None:
     if sa:
         spec["serviceAccountName"] = sa
         spec["serviceAccount"] = sa
+
+
+def default_pod_spec(spec: dict) -> None:
+    """``SetDefaults_PodSpec`` and everything nested (volumes, containers, probes, resource
+    lists), plus the v1 conversion of ``serviceAccount``/``serviceAccountName``. This is what
+    a PodSpec embedded in any object gets; :func:`default_pod_template_spec` applies it to a
+    template. Pods get more (``SetDefaults_Pod``: requests from limits, enableServiceLinks).
+    """
+    _default_pod_spec_fields(spec)
     volumes = spec.get("volumes")
     if volumes:
         for v in volumes:
@@ -363,18 +418,19 @@ def _default_pod(obj: dict) -> None:
     spec = obj.get("spec")
     if spec is None:
         spec = obj["spec"] = {}
-    for key in ("containers", "initContainers"):
-        for c in spec.get(key) or ():
-            res = c.get("resources")
-            if res:
-                limits = res.get("limits")
-                if limits:
-                    requests = res.get("requests")
-                    if requests is None:
-                        requests = res["requests"] = {}
-                    for k, v in limits.items():
-                        if k not in requests:
-                            requests[k] = v
+    for group in (spec.get("containers"), spec.get("initContainers")):
+        if group:
+            for c in group:
+                res = c.get("resources")
+                if res:
+                    limits = res.get("limits")
+                    if limits:
+                        requests = res.get("requests")
+                        if requests is None:
+                            requests = res["requests"] = {}
+                        for k, v in limits.items():
+                            if k not in requests:
+                                requests[k] = v
     if spec.get("enableServiceLinks") is None:
         spec["enableServiceLinks"] = True
     if spec.get("hostNetwork"):
@@ -687,8 +743,8 @@ def compute_pod_qos(pod: dict) -> str:
     """``qos.ComputePodQOS``: Guaranteed, Burstable or BestEffort from the containers' and
     init containers' cpu/memory requests and limits (after defaulting)."""
     spec = pod.get("spec") or {}
-    requests: dict[str, int] = {}
-    limits: dict[str, int] = {}
+    # Sums of the positive cpu and memory amounts, in nanos; None when there is none.
+    req_cpu = req_mem = lim_cpu = lim_mem = None
     guaranteed = True
     for key in ("containers", "initContainers"):
         for c in spec.get(key) or ():
@@ -696,28 +752,36 @@ def compute_pod_qos(pod: dict) -> str:
             if not res:
                 guaranteed = False
                 continue
-            for name, q in (res.get("requests") or {}).items():
-                if name in _QOS_RESOURCES:
+            for name, q in (res.get("requests") or _EMPTY_MAP).items():
+                if name == "cpu":
                     v = nano_value(q)
                     if v > 0:
-                        requests[name] = requests.get(name, 0) + v
+                        req_cpu = v if req_cpu is None else req_cpu + v
+                elif name == "memory":
+                    v = nano_value(q)
+                    if v > 0:
+                        req_mem = v if req_mem is None else req_mem + v
             found = 0
-            for name, q in (res.get("limits") or {}).items():
-                if name in _QOS_RESOURCES:
+            for name, q in (res.get("limits") or _EMPTY_MAP).items():
+                if name == "cpu":
                     v = nano_value(q)
                     if v > 0:
                         found += 1
-                        limits[name] = limits.get(name, 0) + v
+                        lim_cpu = v if lim_cpu is None else lim_cpu + v
+                elif name == "memory":
+                    v = nano_value(q)
+                    if v > 0:
+                        found += 1
+                        lim_mem = v if lim_mem is None else lim_mem + v
             if found < 2:
                 guaranteed = False
-    if not requests and not limits:
+    if req_cpu is None and req_mem is None and lim_cpu is None and lim_mem is None:
         return "BestEffort"
-    if guaranteed:
-        for name, req in requests.items():
-            if limits.get(name) != req:
-                guaranteed = False
-                break
-    if guaranteed and len(requests) == len(limits):
+    if (guaranteed
+            and (req_cpu is None or req_cpu == lim_cpu)
+            and (req_mem is None or req_mem == lim_mem)
+            and (req_cpu is None) == (lim_cpu is None)
+            and (req_mem is None) == (lim_mem is None)):
         return "Guaranteed"
     return "Burstable"
 
@@ -2829,6 +2893,10 @@ def _resources_ok(res: dict) -> bool:
     return True
 
 
+_PLAIN_PORT_FIELDS = frozenset(("name", "containerPort", "protocol"))
+_PLAIN_MOUNT_FIELDS = frozenset(("name", "mountPath", "readOnly"))
+
+
 def _container_ok(c: dict, vols: dict) -> bool:
     """``validateContainerCommon`` is silent, the container sets none of the fields the
     screen leaves to the full validator, publishes no host port, and its image has no
@@ -2837,9 +2905,9 @@ def _container_ok(c: dict, vols: dict) -> bool:
         return False
     name = c.get("name", "")
     image = c.get("image")
-    if not name or not _label_ok(name) or not image or len(image.strip()) != len(image):
-        return False
-    if (c.get("terminationMessagePolicy", "") not in _TERMINATION_MESSAGE_POLICY_SET
+    if (not name or (name not in _KNOWN_LABELS and _is_dns1123_label(name))
+            or not image or len(image.strip()) != len(image)
+            or c.get("terminationMessagePolicy", "") not in _TERMINATION_MESSAGE_POLICY_SET
             or c.get("imagePullPolicy", "") not in _PULL_POLICY_SET):
         return False
     ports = c.get("ports")
@@ -2852,7 +2920,8 @@ def _container_ok(c: dict, vols: dict) -> bool:
                                            and names.is_valid_port_name(pname)):
                     return False
                 port_names.add(pname)
-            if (not 1 <= port.get("containerPort", 0) <= 65535 or port.get("hostPort")
+            if (not port.keys() <= _PLAIN_PORT_FIELDS and port.get("hostPort")) or (
+                    not 1 <= port.get("containerPort", 0) <= 65535
                     or port.get("protocol", "") not in _PROTOCOL_SET):
                 return False
     env = c.get("env")
@@ -2861,9 +2930,11 @@ def _container_ok(c: dict, vols: dict) -> bool:
             ename = ev.get("name", "")
             if not ename or (ename not in _KNOWN_ENV_NAMES and names.is_env_var_name(ename)):
                 return False
-            vf = ev.get("valueFrom")
-            if vf is not None and (len(vf) != 1 or ev.get("value") or not _env_source_ok(vf)):
-                return False
+            if len(ev) > 2 or "valueFrom" in ev:
+                vf = ev.get("valueFrom")
+                if vf is not None and (len(vf) != 1 or ev.get("value")
+                                       or not _env_source_ok(vf)):
+                    return False
     mounts = c.get("volumeMounts")
     if mounts:
         mount_points = set()
@@ -2873,12 +2944,13 @@ def _container_ok(c: dict, vols: dict) -> bool:
                     or mount_path in mount_points):
                 return False
             mount_points.add(mount_path)
-            sub_path = mnt.get("subPath")
-            if sub_path and not _relative_path_ok(sub_path):
-                return False
-            if (mnt.get("subPathExpr") or mnt.get("mountPropagation") is not None
-                    or mnt.get("recursiveReadOnly") not in (None, "Disabled")):
-                return False
+            if not mnt.keys() <= _PLAIN_MOUNT_FIELDS:
+                sub_path = mnt.get("subPath")
+                if sub_path and not _relative_path_ok(sub_path):
+                    return False
+                if (mnt.get("subPathExpr") or mnt.get("mountPropagation") is not None
+                        or mnt.get("recursiveReadOnly") not in (None, "Disabled")):
+                    return False
     res = c.get("resources")
     if res and not _resources_ok(res):
         return False
@@ -2904,7 +2976,7 @@ def _tolerations_ok(tolerations: list) -> bool:
             if value:
                 return False
         elif op == "Equal" or op == "":
-            if value and value not in _KNOWN_LABEL_VALUES and names.is_valid_label_value(value):
+            if value not in _KNOWN_LABEL_VALUES and names.is_valid_label_value(value):
                 return False
         else:
             return False
@@ -3019,6 +3091,12 @@ def validate_pod_template_spec(template: dict, path: str,
     pod spec. Workloads then add their own rules (e.g. restartPolicy Always)."""
     if _screen(_pod_template_ok, template):
         return []
+    return _pod_template_spec_errors(template, path, gates)
+
+
+def _pod_template_spec_errors(template: dict, path: str,
+                              gates: Gates | None = None) -> list[FieldError]:
+    """:func:`validate_pod_template_spec` without the fast screen."""
     opts = _Opts(gates)
     meta = template.get("metadata") or {}
     spec = template.get("spec") or {}
@@ -3070,6 +3148,11 @@ def _validate_pod(pod: dict, gates: Gates) -> list[FieldError]:
     """``ValidatePodCreate``."""
     if _screen(_pod_create_ok, pod):
         return []
+    return _pod_create_errors(pod, gates)
+
+
+def _pod_create_errors(pod: dict, gates: Gates) -> list[FieldError]:
+    """:func:`_validate_pod` without the fast screen."""
     opts = _Opts(gates, resource_is_pod=True)
     errs = _pod_metadata_and_spec(pod, opts)
     spec = pod.get("spec") or {}
@@ -3172,8 +3255,28 @@ def _spec_diff(old: dict, new: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _pod_update_ok(new: dict, old: dict) -> bool:
+    """``ValidatePodUpdate`` is silent: valid metadata and annotation changes, an unchanged
+    spec that passes the pod screens (a changed spec is left to the full validator)."""
+    meta = new.get("metadata") or {}
+    old_meta = old.get("metadata") or {}
+    spec = new.get("spec") or {}
+    return (object_meta_update_ok(meta, old_meta)
+            and object_meta_ok(meta, True, name_is_dns1123_subdomain)
+            and _pod_annotation_updates_ok(meta, old_meta)
+            and spec == (old.get("spec") or {})
+            and _pod_spec_ok(spec))
+
+
 def _validate_pod_update(new: dict, old: dict, gates: Gates) -> list[FieldError]:
     """``ValidatePodUpdate``."""
+    if _screen(_pod_update_ok, new, old):
+        return []
+    return _pod_update_errors(new, old, gates)
+
+
+def _pod_update_errors(new: dict, old: dict, gates: Gates) -> list[FieldError]:
+    """:func:`_validate_pod_update` without the fast screen."""
     opts = _Opts(gates, resource_is_pod=True)
     errs = validate_object_meta_update(new.get("metadata") or {}, old.get("metadata") or {})
     errs.extend(_pod_metadata_and_spec(new, opts))
@@ -3403,10 +3506,70 @@ def prepare_pod_status_update(new: dict, old: dict) -> None:
         status["qosClass"] = old_qos
 
 
+def _pod_annotation_updates_ok(new_meta: dict, old_meta: dict) -> bool:
+    """The pod's annotations need no checks beyond ObjectMeta's: none that pod validation
+    reads, before or after (so :func:`_pod_annotation_updates` and
+    ``ValidatePodSpecificAnnotations`` are silent)."""
+    na = new_meta.get("annotations")
+    if na and not _plain_pod_annotations(na):
+        return False
+    oa = old_meta.get("annotations")
+    return not oa or oa is na or _plain_pod_annotations(oa)
+
+
+def _pod_ips_ok(status: dict, key: str) -> bool:
+    """:func:`_ip_list` is silent for one valid address (more are left to it)."""
+    ips = status.get(key)
+    return not ips or (len(ips) == 1 and names.ip_family(ips[0].get("ip", "")) != 0)
+
+
+def _pod_status_update_ok(new: dict, old: dict) -> bool:
+    """``ValidatePodStatusUpdate`` is silent (after :func:`prepare_pod_status_update`)."""
+    meta = new.get("metadata") or {}
+    old_meta = old.get("metadata") or {}
+    if not object_meta_update_ok(meta, old_meta) or not _pod_annotation_updates_ok(meta,
+                                                                                  old_meta):
+        return False
+    spec = new.get("spec") or {}
+    old_spec = old.get("spec") or {}
+    if spec.get("nodeName") != old_spec.get("nodeName"):
+        return False
+    status = new.get("status") or {}
+    old_status = old.get("status") or {}
+    for cond in status.get("conditions") or ():
+        t = cond.get("type", "")
+        if (t not in _SYSTEM_POD_CONDITIONS and t not in _KNOWN_QNAMES
+                and names.is_qualified_name(t)):
+            return False
+    nominated = status.get("nominatedNodeName", "")
+    if (nominated and nominated != old_status.get("nominatedNodeName", "")
+            and not _subdomain_ok(nominated)):
+        return False
+    if status.get("qosClass", "") != old_status.get("qosClass", ""):
+        return False
+    if old_spec.get("restartPolicy", "") != "Always" and (
+            old_status.get("containerStatuses") or old_status.get("initContainerStatuses")):
+        return False
+    if old_status.get("ephemeralContainerStatuses"):
+        return False
+    host_ips = status.get("hostIPs")
+    if host_ips and status.get("hostIP", "") != host_ips[0].get("ip", ""):
+        return False
+    return _pod_ips_ok(status, "podIPs") and _pod_ips_ok(status, "hostIPs")
+
+
 def _validate_pod_status_update(new: dict, old: dict, gates: Gates) -> list[FieldError]:
     """``ValidatePodStatusUpdate`` (after :func:`prepare_pod_status_update`, which this runs
     first since the Strategy contract has no status-specific prepare hook)."""
     prepare_pod_status_update(new, old)
+    if _screen(_pod_status_update_ok, new, old):
+        return []
+    return _pod_status_update_errors(new, old, gates)
+
+
+def _pod_status_update_errors(new: dict, old: dict, gates: Gates) -> list[FieldError]:
+    """:func:`_validate_pod_status_update` after the prepare step, without the fast
+    screen."""
     errs = validate_object_meta_update(new.get("metadata") or {}, old.get("metadata") or {})
     errs.extend(_pod_annotation_updates(new, old, "metadata.annotations"))
     na = (new.get("metadata") or {}).get("annotations")
@@ -3453,15 +3616,18 @@ def _validate_pod_status_update(new: dict, old: dict, gates: Gates) -> list[Fiel
 
 def _drop_disabled_pod_fields(spec: dict, old_spec: dict | None, gates: Gates) -> None:
     """``podutil.DropDisabledPodFields``, for the gates whose fields users meet: fields of a
-    disabled feature are dropped unless the old object already used them."""
+    disabled feature are dropped unless the old object already used them. (Each gate is
+    looked up only when the spec could use its field.)"""
     containers = spec.get("containers") or ()
     inits = spec.get("initContainers") or ()
     old = old_spec or {}
-    if not _gate(gates, "InPlacePodVerticalScaling"):
-        if any("resizePolicy" in c for c in containers) and not any(
-                c.get("resizePolicy") for c in old.get("containers") or ()):
-            for c in containers:
-                c.pop("resizePolicy", None)
+    for c in containers:
+        if "resizePolicy" in c:
+            if not _gate(gates, "InPlacePodVerticalScaling") and not any(
+                    oc.get("resizePolicy") for oc in old.get("containers") or ()):
+                for c2 in containers:
+                    c2.pop("resizePolicy", None)
+            break
     if inits and not _gate(gates, "SidecarContainers"):
         if not any(c.get("restartPolicy") for c in old.get("initContainers") or ()):
             for c in inits:
@@ -3474,17 +3640,22 @@ def _drop_disabled_pod_fields(spec: dict, old_spec: dict | None, gates: Gates) -
                     if hook:
                         hook.pop("sleep", None)
     vols = spec.get("volumes")
-    if vols and not _gate(gates, "ImageVolume") and any("image" in v for v in vols):
-        if not any("image" in v for v in old.get("volumes") or ()):
-            spec["volumes"] = [v for v in vols if "image" not in v]
+    if vols:
+        for v in vols:
+            if "image" in v:
+                if not _gate(gates, "ImageVolume") and not any(
+                        "image" in ov for ov in old.get("volumes") or ()):
+                    spec["volumes"] = [v for v in vols if "image" not in v]
+                break
     if "resources" in spec and not _gate(gates, "PodLevelResources") and "resources" not in old:
         del spec["resources"]
-    if not _gate(gates, "DynamicResourceAllocation") and not old.get("resourceClaims"):
+    if not old.get("resourceClaims") and not _gate(gates, "DynamicResourceAllocation"):
         spec.pop("resourceClaims", None)
-        for c in (*containers, *inits):
-            res = c.get("resources")
-            if res and "claims" in res:
-                del res["claims"]
+        for group in (containers, inits):
+            for c in group:
+                res = c.get("resources")
+                if res and "claims" in res:
+                    del res["claims"]
 
 
 def _uses_sleep(spec: dict) -> bool:
@@ -3549,6 +3720,12 @@ def _apparmor_version_skew(pod: dict) -> None:
     if not ann or (spec.get("os") or {}).get("name") == "windows":
         return
     pod_profile = (spec.get("securityContext") or {}).get("appArmorProfile")
+    if type(ann) is dict:
+        for k in ann:
+            if k.startswith(_APPARMOR_CONTAINER):
+                break
+        else:
+            return  # no container can have an AppArmor annotation
     for c, _ in _all_containers(spec, "spec"):
         value = ann.get(_APPARMOR_CONTAINER + c.get("name", ""))
         if value is None or (c.get("securityContext") or {}).get("appArmorProfile") is not None:
@@ -3574,7 +3751,7 @@ def _prepare_pod_create(pod: dict, gates: Gates) -> None:
                                  "reason": "SchedulingGated",
                                  "message": "Scheduling is blocked due to non-empty scheduling "
                                             "gates"}]
-    if _gate(gates, "MatchLabelKeysInPodAffinity"):
+    if spec.get("affinity") and _gate(gates, "MatchLabelKeysInPodAffinity"):
         _mutate_pod_affinity(pod)
     _apparmor_version_skew(pod)
 
@@ -4140,8 +4317,93 @@ def _pod_cidrs(cidrs: list) -> list[FieldError]:
     return errs
 
 
+# (resource name, amount) pairs ValidateResourceQuantityValue accepts: a node's capacity and
+# allocatable come back unchanged on every status write. Bounded: cleared when full.
+_valid_resource_amounts: set[tuple] = set()
+
+
+def _resource_amounts_ok(resources: dict) -> bool:
+    """:func:`_validate_resource_quantity_value` is silent for every entry."""
+    for pair in resources.items():
+        if pair not in _valid_resource_amounts:
+            if _validate_resource_quantity_value(pair[0], pair[1], ""):
+                return False
+            if len(_valid_resource_amounts) >= 4096:
+                _valid_resource_amounts.clear()
+            _valid_resource_amounts.add(pair)
+    return True
+
+
+def _node_taints_ok(taints: list) -> bool:
+    """:func:`_node_taints` is silent."""
+    seen = set()
+    for t in taints:
+        key = t.get("key", "")
+        value = t.get("value", "")
+        effect = t.get("effect", "")
+        if ((key not in _KNOWN_QNAMES and names.is_qualified_name(key))
+                or (value not in _KNOWN_LABEL_VALUES and names.is_valid_label_value(value))
+                or effect not in _TAINT_EFFECT_SET or (effect, key) in seen):
+            return False
+        seen.add((effect, key))
+    return True
+
+
+def _node_status_ok(node: dict) -> bool:
+    """:func:`_node_resources` is silent."""
+    status = node.get("status") or {}
+    capacity = status.get("capacity")
+    allocatable = status.get("allocatable")
+    return ((not capacity or _resource_amounts_ok(capacity))
+            and (not allocatable or _resource_amounts_ok(allocatable)))
+
+
+def _node_ok(node: dict) -> bool:
+    """``ValidateNode`` is silent (a single pod CIDR at most; more are left to it)."""
+    spec = node.get("spec") or {}
+    taints = spec.get("taints")
+    cidrs = spec.get("podCIDRs")
+    return (object_meta_ok(node.get("metadata") or {}, False, name_is_dns1123_subdomain)
+            and (not taints or _node_taints_ok(taints))
+            and _node_status_ok(node)
+            and (not cidrs or (len(cidrs) == 1 and not names.is_valid_cidr(cidrs[0]))))
+
+
+def _node_update_ok(new: dict, old: dict) -> bool:
+    """``ValidateNodeUpdate`` is silent."""
+    if not object_meta_update_ok(new.get("metadata") or {}, old.get("metadata") or {}):
+        return False
+    if not _node_status_ok(new):
+        return False
+    seen: list = []
+    for addr in (new.get("status") or {}).get("addresses") or ():
+        if addr in seen:
+            return False
+        seen.append(addr)
+    spec, old_spec = new.get("spec") or {}, old.get("spec") or {}
+    old_cidrs = old_spec.get("podCIDRs") or []
+    if old_cidrs:
+        new_cidrs = spec.get("podCIDRs") or []
+        if len(old_cidrs) != len(new_cidrs) or old_cidrs != new_cidrs:
+            return False
+    old_pid = old_spec.get("providerID", "")
+    if old_pid and old_pid != spec.get("providerID", ""):
+        return False
+    taints = spec.get("taints")
+    if taints and not _node_taints_ok(taints):
+        return False
+    return spec.get("externalID", "") == old_spec.get("externalID", "")
+
+
 def _validate_node(node: dict, gates: Gates) -> list[FieldError]:
     """``ValidateNode``."""
+    if _screen(_node_ok, node):
+        return []
+    return _node_errors(node, gates)
+
+
+def _node_errors(node: dict, gates: Gates) -> list[FieldError]:
+    """:func:`_validate_node` without the fast screen."""
     errs = validate_object_meta(node.get("metadata") or {}, False, name_is_dns1123_subdomain)
     spec = node.get("spec") or {}
     taints = spec.get("taints")
@@ -4156,6 +4418,13 @@ def _validate_node(node: dict, gates: Gates) -> list[FieldError]:
 
 def _validate_node_update(new: dict, old: dict, gates: Gates) -> list[FieldError]:
     """``ValidateNodeUpdate`` (also the node status update's validation)."""
+    if _screen(_node_update_ok, new, old):
+        return []
+    return _node_update_errors(new, old, gates)
+
+
+def _node_update_errors(new: dict, old: dict, gates: Gates) -> list[FieldError]:
+    """:func:`_validate_node_update` without the fast screen."""
     errs = validate_object_meta_update(new.get("metadata") or {}, old.get("metadata") or {})
     errs.extend(_node_resources(new))
     seen: list = []

@@ -255,6 +255,12 @@ def validate_object_meta(meta: dict, namespaced: bool, name_fn: NameFn,
             return []
     except Exception:  # noqa: BLE001 - an odd value: the full check reports (or raises) it
         pass
+    return _object_meta_errors(meta, namespaced, name_fn, path, kube_finalizers)
+
+
+def _object_meta_errors(meta: dict, namespaced: bool, name_fn: NameFn, path: str = "metadata",
+                        kube_finalizers: bool = True) -> list[FieldError]:
+    """:func:`validate_object_meta` without the fast screen."""
     errs: list[FieldError] = []
     generate_name = meta.get("generateName")
     if generate_name:
@@ -325,6 +331,12 @@ def validate_object_meta_update(new: dict, old: dict, path: str = "metadata", *,
             return []
     except Exception:  # noqa: BLE001 - an odd value: the full check reports (or raises) it
         pass
+    return _object_meta_update_errors(new, old, path, kube_finalizers)
+
+
+def _object_meta_update_errors(new: dict, old: dict, path: str = "metadata",
+                               kube_finalizers: bool = True) -> list[FieldError]:
+    """:func:`validate_object_meta_update` without the fast screen."""
     errs: list[FieldError] = []
     if old.get("deletionTimestamp"):
         extra = set(new.get("finalizers") or ()) - set(old.get("finalizers") or ())
@@ -388,23 +400,21 @@ def labels_ok(labels: dict) -> bool:
     for k, v in labels.items():
         if k not in _KNOWN_QNAMES and names.is_qualified_name(k):
             return False
-        if v and v not in _KNOWN_LABEL_VALUES and names.is_valid_label_value(v):
+        if v not in _KNOWN_LABEL_VALUES and names.is_valid_label_value(v):
             return False
     return True
 
 
 def annotations_ok(annotations: dict) -> bool:
     """True when :func:`validate_annotations` has nothing to report."""
-    chars = 0
+    total = 0
     for k, v in annotations.items():
         if (k not in _KNOWN_QNAMES and names.is_qualified_name(k)
                 and names.is_qualified_name(k.lower())):
             return False
-        chars += len(k) + len(v)
-    if chars * 4 <= TOTAL_ANNOTATION_SIZE_LIMIT:  # a character is at most 4 UTF-8 bytes
-        return True
-    return sum(_go_bytes_len(k) + _go_bytes_len(v)
-               for k, v in annotations.items()) <= TOTAL_ANNOTATION_SIZE_LIMIT
+        total += (len(k) if k.isascii() else _go_bytes_len(k)) + (
+            len(v) if v.isascii() else _go_bytes_len(v))
+    return total <= TOTAL_ANNOTATION_SIZE_LIMIT
 
 
 def owner_references_ok(refs: list) -> bool:
