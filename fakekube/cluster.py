@@ -25,6 +25,7 @@ from .api.watch import Watcher
 from .clock import VirtualClock
 from .config import Config
 from .controllers import builtin_controllers
+from .dns import ClusterDNS
 from .kubelet import KubeletController
 from .kubelet.volumes import VolumeData, volume_id
 from .runtime import ControllerContext, Manager
@@ -112,6 +113,8 @@ class Cluster:
             c.setup()
         self.kubelets: KubeletController = next(
             c for c in self.manager.controllers if isinstance(c, KubeletController))
+        #: Cluster DNS: ``cluster.dns.resolve(name, rdtype, from_namespace)``, ``serve()``.
+        self.dns = ClusterDNS(self.api)
         self._bootstrap()
         for desc in _node_descriptions(nodes, zones):
             self._add_node(desc)

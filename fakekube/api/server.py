@@ -84,9 +84,16 @@ class ApiServer:
         # names stay unique when many events happen at one virtual instant.
         self.event_index: dict[tuple, str] = {}
         self._event_seq = 0
-        # Hooks other parts register: called with (rt, obj) right before a create is stored
-        # (ClusterIP allocation), and after a delete (releasing it).
-        self.create_hooks: dict[str, list[Callable[[dict, dict | None], None]]] = {}
+        # Hooks other parts register, by group resource: ``create_hooks`` are called with
+        # (new, None) right before a create is stored and with (None, old) after a delete;
+        # ``begin_hooks`` run before validation, as upstream's BeginCreate/BeginUpdate
+        # (Service IP and port allocation): called with (new, old or None, dry_run), they
+        # return finish(success), called once the write is stored or has failed.
+        self.create_hooks: dict[str, list[Callable[..., None]]] = {}
+        self.begin_hooks: dict[str, list[Callable[..., Callable[[bool], None]]]] = {}
+        from .service_alloc import install as _install_service_alloc
+
+        _install_service_alloc(self, random.Random(rng.getrandbits(64)))
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -222,6 +229,31 @@ class ApiServer:
         if generate:
             meta["name"] = self._generate_name(meta["generateName"])
         self._admit(_admission.CREATE, rt, body, None)
+        finishers = self._begin(rt, body, None, dry_run)
+        try:
+            stored = self._create_tail(rt, strategy, body, generate, dry_run)
+        except BaseException:
+            for finish in finishers:
+                finish(False)
+            raise
+        for finish in finishers:
+            finish(True)
+        return stored
+
+    def _begin(self, rt: ResourceType, new: dict, old: dict | None, dry_run: bool) -> list:
+        finishers: list = []
+        try:
+            for begin in self.begin_hooks.get(rt.group_resource, ()):
+                finishers.append(begin(new, old, dry_run))
+        except BaseException:
+            for finish in finishers:
+                finish(False)
+            raise
+        return finishers
+
+    def _create_tail(self, rt: ResourceType, strategy: Strategy, body: dict, generate: Any,
+                     dry_run: bool) -> dict:
+        meta = body["metadata"]
         errs = strategy.validate(body, self.gates)
         self._validate(rt, meta.get("name", ""), errs)
         for plugin in self.validating_admission:
@@ -246,7 +278,7 @@ class ApiServer:
         if rt.tracks_generation:
             meta["generation"] = 1
         for hook in self.create_hooks.get(rt.group_resource, ()):
-            hook(body, None)
+            hook(body, None, dry_run=dry_run)
         if dry_run:
             return body
         self.store.insert(table, body)
@@ -569,6 +601,21 @@ class ApiServer:
         if subresource == "status" and rt.kind == "PersistentVolume":
             set_pv_phase_time(new, old, self.now())
         self._admit(_admission.UPDATE, rt, new, old)
+        finishers = self._begin(rt, new, old, dry_run) if subresource != "status" else []
+        try:
+            stored = self._update_tail(rt, strategy, new, old, subresource, dry_run)
+        except BaseException:
+            for finish in finishers:
+                finish(False)
+            raise
+        for finish in finishers:
+            finish(True)
+        return stored
+
+    def _update_tail(self, rt: ResourceType, strategy: Strategy, new: dict, old: dict,
+                     subresource: str | None, dry_run: bool) -> dict:
+        meta = new["metadata"]
+        ometa = old["metadata"]
         if subresource == "status":
             errs = strategy.validate_status_update(new, old, self.gates)
         else:

@@ -15,6 +15,8 @@ def builtin_controllers() -> list[type]:
     from .deployment import DeploymentController
     from .ephemeral import EphemeralVolumeController
     from .disruption import DisruptionController
+    from .endpoints import EndpointsController
+    from .endpointslice import EndpointSliceController
     from .garbagecollector import GarbageCollector
     from .namespace import NamespaceController
     from .nodeipam import NodeIpamController
@@ -26,6 +28,7 @@ def builtin_controllers() -> list[type]:
     from .tainteviction import TaintEvictionController
 
     return [NodeIpamController, NamespaceController, GarbageCollector, DisruptionController,
+            EndpointSliceController, EndpointsController,
             NodeLifecycleController, TaintEvictionController, PodGCController,
             DeploymentController, ReplicaSetController, StatefulSetController,
             EphemeralVolumeController, *STORAGE_CONTROLLERS, CSIAttacherController, AttachDetachController,
