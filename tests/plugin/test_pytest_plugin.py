@@ -60,7 +60,7 @@ def test_seeds_follow_the_test_id_and_base_seed(pytester):
     runs = []
     for base in ("0", "0", "7"):
         result = pytester.runpytest("-s", f"--fakekube-seed={base}")
-        runs.append([line for line in result.outlines if line.startswith("SEED")])
+        runs.append(re.findall(r"SEED (\d+)", result.stdout.str()))
     assert runs[0] == runs[1]
     assert runs[0] != runs[2]
     assert len(set(runs[0])) == 2  # two tests, two seeds
