@@ -1,6 +1,8 @@
 """The ``fakekube`` command.
 
     fakekube status [--nodes N] [--seed S]   build a cluster, settle it, print its state
+    fakekube serve [--nodes N] [--port P] [--kubeconfig PATH] [--seed S]
+                                             serve a cluster for kubectl until interrupted
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--nodes", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_status)
+    from .http.cli import add_parser as add_serve
+
+    add_serve(sub)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         args = parser.parse_args(["status", *(argv or [])])

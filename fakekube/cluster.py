@@ -11,8 +11,10 @@ point that only an outside action can leave.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import random
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import yaml
 
@@ -32,6 +34,21 @@ from .runtime import ControllerContext, Manager
 
 __all__ = ["Cluster", "Watch"]
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _locked(fn: F) -> F:
+    """Hold the store lock for the whole call: in served mode the run loop and HTTP
+    threads see the change as one step (the lock is re-entrant, so this costs nothing
+    in process)."""
+
+    @functools.wraps(fn)
+    def wrapper(self: "Cluster", *args: Any, **kwargs: Any) -> Any:
+        with self.store.lock:
+            return fn(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
@@ -48,9 +65,13 @@ class Watch:
                  ) -> None:
         self._cluster = cluster
         self._watcher = watcher
+        self._timeout = timeout_seconds
         self._deadline = (cluster.now + timeout_seconds) if timeout_seconds else None
 
     def __iter__(self) -> Iterator[tuple[str, dict]]:
+        if self._cluster._served is not None:
+            yield from self._iter_served()
+            return
         w = self._watcher
         while True:
             with self._cluster.store.lock:
@@ -66,6 +87,26 @@ class Watch:
                         w.close()
                     if not batch:
                         return
+            yield from batch
+
+    def _iter_served(self) -> Iterator[tuple[str, dict]]:
+        """Served: wait (wall clock) up to ``timeout_seconds`` for events; without a
+        timeout, stop when caught up as in process."""
+        import time as _time
+
+        w = self._watcher
+        store = self._cluster.store
+        end = None if self._timeout is None else _time.monotonic() + self._timeout
+        while True:
+            with store.changed:
+                while not w.queue and not w.closed:
+                    left = None if end is None else end - _time.monotonic()
+                    if left is None or left <= 0:
+                        return
+                    store.changed.wait(left)
+                if w.closed and not w.queue:
+                    return
+                batch = w.take(256)
             yield from batch
 
     @property
@@ -99,6 +140,7 @@ class Cluster:
                  seed: int = 0, **options: Any) -> None:
         self.config = Config.from_options(**options)
         self.seed = seed
+        self._served: Any = None  # the served run loop while cluster.serve() is active
         self._rng = random.Random(seed)
         self.clock = VirtualClock()
         self.store = Store(self.config.event_history)
@@ -150,6 +192,8 @@ class Cluster:
         Raises :class:`fakekube.SettleTimeout` if the next pending deadline lies beyond
         ``max_seconds`` or the livelock guard (``max_reconciles``) trips.
         """
+        if self._served is not None:
+            return self._served.settle(max_seconds)
         clock, manager = self.clock, self.manager
         start = clock.now()
         end = start + max_seconds
@@ -177,6 +221,13 @@ class Cluster:
         running the work each causes at its instant."""
         if seconds < 0:
             raise ValueError("time can't go backwards")
+        if self._served is not None:
+            with self._served.paused():
+                self._advance(seconds)
+            return
+        self._advance(seconds)
+
+    def _advance(self, seconds: float) -> None:
         clock, manager = self.clock, self.manager
         end = clock.now() + seconds
         budget = self.config.max_reconciles
@@ -207,6 +258,7 @@ class Cluster:
         name = desc.pop("name")
         self.kubelets.add_node(name, desc)
 
+    @_locked
     def add_node(self, name: str, zone: str | None = None, **description: Any) -> dict:
         """Add a node with a simulated kubelet; takes the keys of a node description
         (``region``, ``cpu``, ``memory``, ``pods``, ``labels``, ``taints``). The node is
@@ -223,17 +275,20 @@ class Cluster:
         self.manager.run_until_idle(self.config.max_reconciles)
         return self.get("Node", name)
 
+    @_locked
     def remove_node(self, name: str) -> None:
         """Delete the Node object; its kubelet is gone with it. Pods bound to it stay until
         pod garbage collection removes them, as upstream."""
         self.kubelets.remove(name)
         self.delete("Node", name)
 
+    @_locked
     def fail_node(self, name: str) -> None:
         """The node's kubelet goes silent: no lease renewals, no status updates, no
         deletions; its containers stop. What follows is the control plane's doing."""
         self.kubelets.fail(self._node_agent(name))
 
+    @_locked
     def restore_node(self, name: str) -> None:
         """The kubelet comes back, posts Ready, renews its lease and reconciles its pods."""
         self.kubelets.restore(self._node_agent(name))
@@ -244,12 +299,15 @@ class Cluster:
             raise errors.not_found("nodes", "", name)
         return name
 
+    @_locked
     def cordon(self, name: str) -> dict:
         return self.patch("Node", name, {"spec": {"unschedulable": True}})
 
+    @_locked
     def uncordon(self, name: str) -> dict:
         return self.patch("Node", name, {"spec": {"unschedulable": None}})
 
+    @_locked
     def drain(self, name: str, grace_period_seconds: int | None = None) -> list[str]:
         """Cordon the node and evict its pods through the eviction API, as ``kubectl drain``
         does; pods a PodDisruptionBudget protects stay (one pass, no retries). Returns the
@@ -275,11 +333,13 @@ class Cluster:
                            else f"{m['namespace']}/{m['name']}")
         return evicted
 
+    @_locked
     def set_pod_ready(self, name: str, ready: bool | None, namespace: str = "default") -> None:
         """Override the simulated readiness of the pod with this name (also before it
         exists, and for its later incarnations) until set back to ``None``."""
         self.kubelets.set_ready(namespace, name, ready)
 
+    @_locked
     def kill_container(self, pod: str, container: str | None = None,
                        namespace: str = "default", exit_code: int = 1) -> bool:
         """Make a running container exit (all of the pod's when ``container`` is None); the
@@ -317,6 +377,7 @@ class Cluster:
         return self.api.update(rt, obj, meta.get("name"), meta.get("namespace") or "default",
                                subresource=subresource)
 
+    @_locked
     def scale(self, kind: str, name: str, replicas: int, namespace: str = "default") -> dict:
         """Set ``spec.replicas`` through the ``scale`` subresource; returns the new Scale."""
         rt = self._rt(kind)
@@ -375,13 +436,10 @@ class Cluster:
         return Watch(self, w, timeout_seconds)
 
     def apply(self, manifest: Any, field_manager: str = "fakekube") -> dict | list[dict]:
-        """Create what is absent and update what exists. ``manifest`` is a dict, a list of
-        dicts, or YAML text (several documents allowed); returns the stored object, or a
-        list for several.
-
-        Until server-side apply exists this updates with a strategic merge patch of the
-        manifest, which adds and changes fields but does not remove fields an earlier apply
-        set and this one omits.
+        """Server-side apply, forced: create what is absent and update what exists; fields
+        this manager applied before and no longer applies are removed, fields other managers
+        own stay. ``manifest`` is a dict, a list of dicts, or YAML text (several documents
+        allowed); returns the stored object, or a list for several.
         """
         docs = _documents(manifest)
         out = []
@@ -394,13 +452,35 @@ class Cluster:
                     "metadata.name", "name is required for apply")])
             ns = (meta.get("namespace") or "default") if rt.namespaced else None
             out.append(self.api.patch(rt, name, doc, ns, patch_type="apply",
-                                      field_manager=field_manager))
+                                      field_manager=field_manager, force=True))
         if isinstance(manifest, dict) or (isinstance(manifest, (str, bytes)) and len(out) == 1):
             return out[0]
         return out
 
+    # -- serving ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def serve(self, auth: bool = True, **options: Any) -> Iterator[Any]:
+        """Serve the Kubernetes REST API on loopback while the block runs, with the run loop
+        in a background thread: ``endpoint.url``, ``endpoint.kubeconfig`` (for kubectl and
+        the official clients), ``endpoint.dns`` ((host, port) of the cluster DNS) and
+        ``endpoint.api_client()`` (the official client, in process). ``auth=True`` serves
+        HTTPS with a bearer token (kubectl sends tokens only over TLS); ``auth=False``
+        plain HTTP. ``settle()`` and ``advance()`` keep working, on the served loop."""
+        from .http import serve as _serve
+
+        if self._served is not None:
+            raise RuntimeError("this cluster is already being served")
+        with _serve(self, auth=auth, **options) as endpoint:
+            self._served = endpoint.loop
+            try:
+                yield endpoint
+            finally:
+                self._served = None
+
     # -- storage ---------------------------------------------------------------------------
 
+    @_locked
     def volume(self, claim_name: str, namespace: str = "default") -> VolumeData:
         """The data (a mutable mapping path -> bytes) of the PersistentVolume bound to this
         claim. It lives as long as the volume does, whichever pod or node uses it.

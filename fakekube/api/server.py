@@ -26,6 +26,7 @@ from ..clock import VirtualClock
 from ..config import Config
 from ..errors import FieldError
 from . import admission as _admission
+from .apply import ignored_fields, server_side_apply, track_update
 from .kinds import Strategy, strategies as _strategies
 from .kinds.storage import set_persistent_volume_phase_transition_time as set_pv_phase_time
 from .objects import deep_copy, new_uid, random_suffix, rfc3339
@@ -197,11 +198,12 @@ class ApiServer:
         """Create an object; return the stored object (a copy unless ``copy_out=False``)."""
         with self.store.lock:
             body = self._decode(rt, obj, field_validation, owned)
-            stored = self._create(rt, body, namespace, dry_run=dry_run)
+            stored = self._create(rt, body, namespace, dry_run=dry_run,
+                                  field_manager=field_manager)
             return deep_copy(stored) if copy_out else stored
 
     def _create(self, rt: ResourceType, body: dict, namespace: str | None, *,
-                dry_run: bool = False) -> dict:
+                dry_run: bool = False, field_manager: str | None = None) -> dict:
         meta = body["metadata"]
         if rt.namespaced:
             ns = meta.get("namespace") or ""
@@ -231,7 +233,7 @@ class ApiServer:
         self._admit(_admission.CREATE, rt, body, None)
         finishers = self._begin(rt, body, None, dry_run)
         try:
-            stored = self._create_tail(rt, strategy, body, generate, dry_run)
+            stored = self._create_tail(rt, strategy, body, generate, dry_run, field_manager)
         except BaseException:
             for finish in finishers:
                 finish(False)
@@ -252,12 +254,14 @@ class ApiServer:
         return finishers
 
     def _create_tail(self, rt: ResourceType, strategy: Strategy, body: dict, generate: Any,
-                     dry_run: bool) -> dict:
+                     dry_run: bool, field_manager: str | None) -> dict:
         meta = body["metadata"]
         errs = strategy.validate(body, self.gates)
         self._validate(rt, meta.get("name", ""), errs)
         for plugin in self.validating_admission:
             plugin(_admission.CREATE, rt, body, None, self)
+        if field_manager:
+            self._track(rt, None, body, field_manager, None)
         table = self.table(rt)
         key = (meta.get("namespace", ""), meta["name"])
         if key in table.objects:
@@ -509,12 +513,13 @@ class ApiServer:
         """Replace an object (PUT), or its status with ``subresource="status"``."""
         with self.store.lock:
             body = self._decode(rt, obj, field_validation, owned)
-            stored = self._update(rt, body, name, namespace, subresource, dry_run=dry_run)
+            stored = self._update(rt, body, name, namespace, subresource, dry_run=dry_run,
+                                  field_manager=field_manager)
             return deep_copy(stored) if copy_out else stored
 
     def _update(self, rt: ResourceType, body: dict, name: str | None, namespace: str | None,
                 subresource: str | None, *, dry_run: bool = False,
-                expected_rv_from_body: bool = True) -> dict:
+                field_manager: str | None = None) -> dict:
         if subresource not in (None, "", "status"):
             raise errors.resource_not_found()
         if subresource == "status" and not rt.has_status:
@@ -544,7 +549,8 @@ class ApiServer:
         body_rv = meta.get("resourceVersion") or ""
         if old is None:
             if rt.allow_create_on_update and not subresource and not body_rv:
-                return self._create(rt, body, namespace, dry_run=dry_run)
+                return self._create(rt, body, namespace, dry_run=dry_run,
+                                    field_manager=field_manager)
             raise errors.not_found(rt.plural, rt.group, name)
         if body_rv:
             self._parse_rv(body_rv)
@@ -554,10 +560,11 @@ class ApiServer:
             # store.go: the GroupKind here is built from the resource name.
             raise errors.invalid(rt.plural, rt.group, name, [FieldError.invalid(
                 "metadata.resourceVersion", _GoHex(0), "must be specified for an update")])
-        return self._write_update(rt, body, old, subresource, dry_run=dry_run)
+        return self._write_update(rt, body, old, subresource, dry_run=dry_run,
+                                  field_manager=field_manager)
 
     def _write_update(self, rt: ResourceType, new: dict, old: dict, subresource: str | None,
-                      *, dry_run: bool = False) -> dict:
+                      *, dry_run: bool = False, field_manager: str | None = None) -> dict:
         """The shared tail of update and patch: ``new`` is a private decoded body for the
         object whose stored state is ``old``."""
         meta = new["metadata"]
@@ -603,7 +610,8 @@ class ApiServer:
         self._admit(_admission.UPDATE, rt, new, old)
         finishers = self._begin(rt, new, old, dry_run) if subresource != "status" else []
         try:
-            stored = self._update_tail(rt, strategy, new, old, subresource, dry_run)
+            stored = self._update_tail(rt, strategy, new, old, subresource, dry_run,
+                                       field_manager)
         except BaseException:
             for finish in finishers:
                 finish(False)
@@ -613,7 +621,8 @@ class ApiServer:
         return stored
 
     def _update_tail(self, rt: ResourceType, strategy: Strategy, new: dict, old: dict,
-                     subresource: str | None, dry_run: bool) -> dict:
+                     subresource: str | None, dry_run: bool,
+                     field_manager: str | None) -> dict:
         meta = new["metadata"]
         ometa = old["metadata"]
         if subresource == "status":
@@ -624,6 +633,8 @@ class ApiServer:
         if subresource != "status":
             for plugin in self.validating_admission:
                 plugin(_admission.UPDATE, rt, new, old, self)
+        if field_manager:
+            self._track(rt, old, new, field_manager, subresource)
         if rt.tracks_generation and subresource != "status" and _generation_changed(rt, new,
                                                                                     old):
             meta["generation"] = ometa.get("generation", 0) + 1
@@ -655,6 +666,11 @@ class ApiServer:
                     f"the body of the request was in an unknown format - accepted media types "
                     f"include: application/json-patch+json, application/merge-patch+json, "
                     f"application/apply-patch+yaml, application/strategic-merge-patch+json")
+            if patch_type == "apply" and subresource in (None, "", "status"):
+                return server_side_apply(self, rt, name, namespace, patch,
+                                         field_manager=field_manager, force=force,
+                                         dry_run=dry_run, field_validation=field_validation,
+                                         subresource=subresource, copy_out=copy_out)
             if subresource == "scale":
                 result = self._patch_scale(rt, name, namespace, patch, patch_type,
                                            dry_run=dry_run)
@@ -665,9 +681,6 @@ class ApiServer:
             key = self._key(rt, name, namespace)
             old = table.objects.get(key)
             if old is None:
-                if patch_type == "apply" and not subresource:
-                    return self._apply_create(rt, name, namespace, patch, field_validation,
-                                              dry_run, copy_out)
                 raise errors.not_found(rt.plural, rt.group, name)
             patched = self._apply_patch(rt, old, patch, patch_type, field_validation)
             if not isinstance(patched, dict):
@@ -686,8 +699,16 @@ class ApiServer:
             patch_rv = _patch_resource_version(patch, patch_type)
             if patch_rv and patch_rv != old["metadata"]["resourceVersion"]:
                 raise errors.conflict(rt.plural, rt.group, name)
-            stored = self._write_update(rt, body, old, subresource or None, dry_run=dry_run)
+            stored = self._write_update(rt, body, old, subresource or None, dry_run=dry_run,
+                                        field_manager=field_manager)
             return deep_copy(stored) if copy_out else stored
+
+    def _track(self, rt: ResourceType, old: dict | None, new: dict, manager: str,
+               subresource: str | None) -> None:
+        """managedFields: record an Update by ``manager`` (see :mod:`fakekube.api.apply`)."""
+        track_update(old, new, manager=manager, api_version=rt.api_version,
+                     type_name=rt.schema, now=self.now(),
+                     ignored=ignored_fields(rt, subresource, new), subresource=subresource or "")
 
     def _apply_patch(self, rt: ResourceType, old: dict, patch: Any, patch_type: str,
                      field_validation: str = "Strict", schema: str | None = None) -> Any:
@@ -698,7 +719,7 @@ class ApiServer:
                 return json_patch(old, patch, field_validation=field_validation)
             if patch_type == "merge":
                 return merge_patch(old, patch, field_validation=field_validation)
-            # strategic; and apply until server-side apply exists (SMP of the applied intent)
+            # strategic (and an apply to /scale, which takes the applied intent as a patch)
             if not isinstance(patch, dict):
                 raise errors.BadRequest(
                     f"json: cannot unmarshal {_json_kind(patch)} into Go value of type "
@@ -706,19 +727,6 @@ class ApiServer:
             return strategic_merge_patch(old, patch, schema or rt.schema)
         except PatchError as exc:
             raise exc.to_api_error() from None
-
-    def _apply_create(self, rt: ResourceType, name: str, namespace: str | None, patch: Any,
-                      field_validation: str, dry_run: bool, copy_out: bool) -> dict:
-        if not isinstance(patch, dict):
-            raise errors.BadRequest("the apply configuration must be an object")
-        body = self._decode(rt, patch, field_validation, owned=False)
-        meta = body["metadata"]
-        if meta.get("name") and meta["name"] != name:
-            raise errors.BadRequest(f"the name of the object ({meta['name']}) does not match "
-                                    f"the name on the URL ({name})")
-        meta["name"] = name
-        stored = self._create(rt, body, namespace, dry_run=dry_run)
-        return deep_copy(stored) if copy_out else stored
 
     # -- delete ----------------------------------------------------------------------------
 
