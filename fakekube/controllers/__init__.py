@@ -10,6 +10,7 @@ from __future__ import annotations
 
 def builtin_controllers() -> list[type]:
     from ..kubelet import KubeletController
+    from ..scheduler import Scheduler
     from .attachdetach import AttachDetachController
     from .csiattacher import CSIAttacherController
     from .deployment import DeploymentController
@@ -31,5 +32,5 @@ def builtin_controllers() -> list[type]:
             EndpointSliceController, EndpointsController,
             NodeLifecycleController, TaintEvictionController, PodGCController,
             DeploymentController, ReplicaSetController, StatefulSetController,
-            EphemeralVolumeController, *STORAGE_CONTROLLERS, CSIAttacherController, AttachDetachController,
-            KubeletController]
+            EphemeralVolumeController, *STORAGE_CONTROLLERS, CSIAttacherController,
+            AttachDetachController, Scheduler, KubeletController]

@@ -28,6 +28,26 @@ from .types import NodeInfo, PodInfo
 __all__ = ["Cache"]
 
 
+MAX_COUNTERS = 256
+
+
+class _Counter:
+    """Pods matching one (namespace, selector), counted per node and, on demand, per value
+    of a node label (topology key), kept current as pods come and go."""
+
+    __slots__ = ("namespace", "selector", "by_node", "by_key")
+
+    def __init__(self, namespace: str, selector: LabelSelector) -> None:
+        self.namespace = namespace
+        self.selector = selector
+        self.by_node: dict[str, int] = {}
+        self.by_key: dict[str, dict[str, int]] = {}
+
+    def counts(self, pi: PodInfo) -> bool:
+        return (pi.namespace == self.namespace and not pi.deleting
+                and self.selector.matches(pi.labels))
+
+
 class _PodState:
     __slots__ = ("pi", "node", "assumed")
 
@@ -35,6 +55,14 @@ class _PodState:
         self.pi = pi
         self.node = node
         self.assumed = assumed
+
+
+def _same_scheduling_view(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    om, nm = old["metadata"], new["metadata"]
+    return (old.get("spec") == new.get("spec")
+            and om.get("labels") == nm.get("labels")
+            and (old.get("status") or {}).get("allocatable")
+            == (new.get("status") or {}).get("allocatable"))
 
 
 def is_terminal(pod: Mapping[str, Any]) -> bool:
@@ -54,6 +82,10 @@ class Cache:
         self._affinity_nodes: dict[str, NodeInfo] = {}
         self._anti_affinity_nodes: dict[str, NodeInfo] = {}
         self.pvc_users: dict[str, int] = {}
+        self.prefer_taint_nodes: set[str] = set()   # nodes with PreferNoSchedule taints
+        # (namespace, selector) -> _Counter, most recently used last
+        self._counters: dict[tuple[str, LabelSelector], _Counter] = {}
+        self._counters_by_ns: dict[str, list[_Counter]] = {}
 
     # -- nodes ---------------------------------------------------------------------------
 
@@ -102,8 +134,16 @@ class Cache:
         ni = self.nodes.get(name)
         if ni is None or ni.node is None:
             return self.add_node(node)
+        old = ni.node
+        if _same_scheduling_view(old, node):
+            ni.node = node       # a status heartbeat: nothing the scheduler reads changed
+            return ni
         old_zone = ni.zone
+        old_labels = ni.labels
         ni.set_node(node)
+        self._note_taints(ni)
+        if ni.labels != old_labels:
+            self._labels_changed()
         if ni.zone != old_zone:
             self._tree_remove(name, old_zone)
             self._tree_add(ni)
@@ -114,6 +154,7 @@ class Cache:
         if ni is None or ni.node is None:
             return
         self._tree_remove(name, ni.zone)
+        self.prefer_taint_nodes.discard(name)
         if ni.pods:
             ni.node = None           # keep the pods on a placeholder until they go
         else:
@@ -121,7 +162,20 @@ class Cache:
         self._affinity_nodes.pop(name, None)
         self._anti_affinity_nodes.pop(name, None)
 
+    def _note_taints(self, ni: NodeInfo) -> None:
+        if ni.prefer_taints and ni.node is not None:
+            self.prefer_taint_nodes.add(ni.name)
+        else:
+            self.prefer_taint_nodes.discard(ni.name)
+
+    def _labels_changed(self) -> None:
+        for c in self._counters.values():
+            if c.by_key:
+                c.by_key = {}
+
     def _tree_add(self, ni: NodeInfo) -> None:
+        self._note_taints(ni)
+        self._labels_changed()
         names = self._zones.get(ni.zone)
         if names is None:
             names = self._zones[ni.zone] = []
@@ -139,6 +193,7 @@ class Cache:
         if names is None or name not in names:
             return
         names.remove(name)
+        self._labels_changed()
         if not names:
             del self._zones[zone]
             self._zone_order.remove(zone)
@@ -168,9 +223,11 @@ class Cache:
         st = self.pods.get(uid)
         if st is not None:
             if st.node == node and st.pi.same_shape(pod):
-                st.pi.pod = pod
+                pi = st.pi
+                pi.pod = pod
+                pi.node_name = node
                 st.assumed = False
-                return st.pi
+                return pi
             self._remove(uid)
         if pi is None or pi.pod is not pod:
             pi = PodInfo(pod)
@@ -221,10 +278,20 @@ class Cache:
             for c in pi.claims:
                 k = f"{pi.namespace}/{c}"
                 users[k] = users.get(k, 0) + 1
+        counters = self._counters_by_ns.get(pi.namespace)
+        if counters:
+            for c in counters:
+                if c.counts(pi):
+                    self._bump(c, node_name, 1)
 
     def _remove(self, uid: str) -> None:
         st = self.pods.pop(uid)
         pi = st.pi
+        counters = self._counters_by_ns.get(pi.namespace)
+        if counters:
+            for c in counters:
+                if c.counts(pi):
+                    self._bump(c, st.node, -1)
         ni = self.nodes.get(st.node)
         if ni is not None:
             ni.remove_pod(uid)
@@ -287,22 +354,68 @@ class Cache:
             return self.ns_index.get(namespace, ())
         return self.pods.keys()
 
+    def _bump(self, c: _Counter, node_name: str, delta: int) -> None:
+        n = c.by_node.get(node_name, 0) + delta
+        if n:
+            c.by_node[node_name] = n
+        else:
+            c.by_node.pop(node_name, None)
+        if c.by_key:
+            ni = self.nodes.get(node_name)
+            if ni is not None and ni.node is not None:
+                labels = ni.labels
+                for key, by_value in c.by_key.items():
+                    v = labels.get(key)
+                    if v is not None:
+                        by_value[v] = by_value.get(v, 0) + delta
+
+    def _counter(self, selector: LabelSelector, namespace: str) -> _Counter:
+        key = (namespace, selector)
+        c = self._counters.pop(key, None)
+        if c is None:
+            if len(self._counters) >= MAX_COUNTERS:
+                old_key = next(iter(self._counters))
+                old = self._counters.pop(old_key)
+                self._counters_by_ns[old.namespace].remove(old)
+            c = _Counter(namespace, selector)
+            pods = self.pods
+            for uid in self._candidates(selector, namespace):
+                st = pods[uid]
+                if c.counts(st.pi):
+                    c.by_node[st.node] = c.by_node.get(st.node, 0) + 1
+            self._counters_by_ns.setdefault(namespace, []).append(c)
+        self._counters[key] = c
+        return c
+
     def count_matching(self, selector: LabelSelector, namespace: str) -> dict[str, int]:
         """Pods per node name that are in ``namespace``, not terminating and match
-        ``selector`` (``countPodsMatchSelector`` for every node at once). An empty selector
-        matches nothing here, as upstream's counting."""
-        counts: dict[str, int] = {}
+        ``selector`` (``countPodsMatchSelector`` for every node at once), kept up to date
+        incrementally once asked for. An empty selector matches nothing here, as upstream's
+        counting. The dict returned is the cache's own: read it, don't keep it."""
         if selector.empty or selector.nothing:
-            return counts
-        pods = self.pods
-        for uid in self._candidates(selector, namespace):
-            st = pods[uid]
-            pi = st.pi
-            if pi.namespace != namespace or pi.deleting:
-                continue
-            if selector.matches(pi.labels):
-                counts[st.node] = counts.get(st.node, 0) + 1
-        return counts
+            return {}
+        return self._counter(selector, namespace).by_node
+
+    def count_matching_by_label(self, selector: LabelSelector, namespace: str, key: str
+                                ) -> dict[str, int]:
+        """Like :meth:`count_matching`, summed per value of node label ``key`` over the
+        known nodes that have it."""
+        if selector.empty or selector.nothing:
+            return {}
+        c = self._counter(selector, namespace)
+        by_value = c.by_key.get(key)
+        if by_value is None:
+            by_value = {}
+            nodes = self.nodes
+            for node_name, n in c.by_node.items():
+                ni = nodes.get(node_name)
+                if ni is None or ni.node is None:
+                    continue
+                v = ni.labels.get(key)
+                if v is not None:
+                    by_value[v] = by_value.get(v, 0) + n
+            c.by_key[key] = by_value
+        return by_value
 
     def pods_on_nodes(self, selectors: list[LabelSelector] | None
                       ) -> Iterator[tuple[PodInfo, NodeInfo]]:

@@ -93,6 +93,8 @@ class SchedulingQueue:
         self._active: list[tuple[int, float, int, str]] = []
         self._backoff: list[tuple[float, int, str]] = []
         self.pods: dict[str, QueuedPodInfo] = {}        # every queued pod by UID
+        self.unschedulable: dict[str, QueuedPodInfo] = {}  # the parked ones
+        self._interest: dict[tuple[str, int], bool] = {}
         self.in_flight: dict[str, QueuedPodInfo] = {}
         self.scheduling_cycle = 0
         self.move_request_cycle = -1
@@ -179,6 +181,7 @@ class SchedulingQueue:
         qpi = self.pods.pop(uid, None)
         if qpi is not None:
             qpi.where = ""
+            self.unschedulable.pop(uid, None)
         self.in_flight.pop(uid, None)
         self.delete_nominated(uid)
 
@@ -225,8 +228,10 @@ class SchedulingQueue:
     def move_all(self, event: ClusterEvent, pre_check: Callable[[PodInfo], bool] | None = None
                  ) -> None:
         """``MoveAllToActiveOrBackoffQueue``."""
-        pods = [q for q in self.pods.values() if q.where == UNSCHEDULABLE
-                and (pre_check is None or pre_check(q.pi))]
+        if not self.unschedulable or not self._event_of_interest(event):
+            return
+        pods = [q for q in self.unschedulable.values()
+                if pre_check is None or pre_check(q.pi)]
         self.move_pods(pods, event)
 
     def move_pods(self, pods: Iterable[QueuedPodInfo], event: ClusterEvent) -> None:
@@ -261,9 +266,7 @@ class SchedulingQueue:
                                   ) -> list[QueuedPodInfo]:
         out = []
         labels = None
-        for qpi in self.pods.values():
-            if qpi.where != UNSCHEDULABLE:
-                continue
+        for qpi in self.unschedulable.values():
             if "PodTopologySpread" in qpi.unschedulable_plugins and \
                     qpi.pi.namespace == pi.namespace:
                 out.append(qpi)
@@ -283,18 +286,20 @@ class SchedulingQueue:
         """Heartbeat: pods parked longer than ``podMaxInUnschedulablePodsDuration`` get
         another chance."""
         now = self.clock.now()
-        stale = [q for q in self.pods.values() if q.where == UNSCHEDULABLE
-                 and now - q.timestamp > POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION]
+        stale = [q for q in self.unschedulable.values()
+                 if now - q.timestamp > POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION]
         if stale:
             self.move_pods(stale, UNSCHEDULABLE_TIMEOUT)
 
     def _event_of_interest(self, event: ClusterEvent) -> bool:
+        """``isEventOfInterest``: some plugin registered for the event."""
         if event.resource == "*":
             return True
-        for e in self._interesting:
-            if event.matches(e):
-                return True
-        return False
+        key = (event.resource, int(event.action))
+        got = self._interest.get(key)
+        if got is None:
+            got = self._interest[key] = any(event.matches(e) for e in self._interesting)
+        return got
 
     def _worth_requeuing(self, qpi: QueuedPodInfo, event: ClusterEvent) -> bool:
         rejectors = qpi.unschedulable_plugins | qpi.pending_plugins
@@ -328,6 +333,7 @@ class SchedulingQueue:
         return self.backoff_time(qpi) > self.clock.now()
 
     def _to_backoff(self, qpi: QueuedPodInfo) -> None:
+        self.unschedulable.pop(qpi.uid, None)
         qpi.where = BACKOFF
         qpi.seq = next(self._seq)
         qpi.backoff_expiry = self.backoff_time(qpi)
@@ -384,6 +390,7 @@ class SchedulingQueue:
             self._to_unschedulable(qpi)
             return
         qpi.gated = False
+        self.unschedulable.pop(qpi.uid, None)
         qpi.where = ACTIVE
         qpi.seq = next(self._seq)
         self.pods[qpi.uid] = qpi
@@ -394,6 +401,7 @@ class SchedulingQueue:
         qpi.where = UNSCHEDULABLE
         qpi.seq = next(self._seq)
         self.pods[qpi.uid] = qpi
+        self.unschedulable[qpi.uid] = qpi
 
     # -- nominator -----------------------------------------------------------------------
 

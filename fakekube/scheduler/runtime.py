@@ -25,13 +25,14 @@ paths must agree with the plugins' own methods; ``tests/scheduler`` checks that 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from .framework import (MAX_NODE_SCORE, MIN_NODE_SCORE, Code, CycleState, NodeToStatus,
                         PreFilterResult, Status, error, unresolvable)
 from .plugins import DEFAULT_PLUGINS
 from .plugins import noderesources as _fit
 from .plugins.balancedallocation import BalancedAllocation
+from .plugins.balancedallocation import balanced_score as _balanced_score
 from .plugins.noderesources import Fit
 from .plugins.tainttoleration import TaintToleration
 from .types import NodeInfo, PodInfo
@@ -61,21 +62,15 @@ def num_feasible_nodes_to_find(percentage: int, num_all_nodes: int) -> int:
 
 
 def select_host(nodes: list[NodeInfo], totals: list[int], rng: Any) -> int:
-    """``selectHost``: the index of a node with the highest total score, ties broken by
-    reservoir sampling (each of k tied nodes is chosen with probability 1/k)."""
-    best = totals[0]
-    chosen = 0
-    count = 1
-    randrange = rng.randrange
-    for i in range(1, len(totals)):
-        s = totals[i]
-        if s > best:
-            best, chosen, count = s, i, 1
-        elif s == best:
-            count += 1
-            if randrange(count) == 0:
-                chosen = i
-    return chosen
+    """``selectHost``: the index of a node with the highest total score. Ties are broken
+    uniformly at random, as upstream's reservoir sampling does (each of k tied nodes is
+    chosen with probability 1/k), with a single draw from the seeded RNG."""
+    best = max(totals)
+    count = totals.count(best)
+    if count == 1:
+        return totals.index(best)
+    ties = [i for i, t in enumerate(totals) if t == best]
+    return ties[rng.randrange(count)]
 
 
 def _has(plugin: Any, method: str) -> bool:
@@ -106,6 +101,7 @@ class Framework:
         self.balanced = next((p for p in ps if isinstance(p, BalancedAllocation)), None)
         self.taints = next((p for p in ps if isinstance(p, TaintToleration)), None)
         self.by_name = {p.NAME: p for p in ps}
+        self._plans: dict[frozenset[str], tuple | None] = {}
 
     def plugin(self, name: str) -> Any:
         return self.by_name.get(name)
@@ -236,24 +232,14 @@ class Framework:
         n = len(nodes)
         if n == 0:
             return [], 0, None
-        skip = state.skip_filter_plugins
-        active = [p for p in self.filter_plugins if p.NAME not in skip]
         fit = self.fit
-        req = state.read(_fit.PRE_FILTER_KEY) if fit is not None and fit in active else None
-        # Split the active filters: leading gates, the rest before Fit, Fit, after Fit.
-        gates: list[Any] = []
-        i = 0
-        while i < len(active) and getattr(active[i], "GATED", False):
-            gates.append(active[i])
-            i += 1
-        rest = active[i:]
-        if any(getattr(p, "GATED", False) for p in rest) or (fit in rest and req is None):
+        plan = self._filter_plan(frozenset(state.skip_filter_plugins))
+        if plan is None:
             return self._find_feasible_generic(state, pod, nodes, start, num_to_find, statuses)
-        if req is not None:
-            k = rest.index(fit)
-            before, after = rest[:k], rest[k + 1:]
-        else:
-            before, after = rest, []
+        gates, before, with_fit, after = plan
+        req = state.read(_fit.PRE_FILTER_KEY) if with_fit else None
+        if with_fit and req is None:
+            return self._find_feasible_generic(state, pod, nodes, start, num_to_find, statuses)
         queue = getattr(self.handle, "queue", None)
         nominated_nodes: set[str] = set()
         if queue is not None and queue.nominated:
@@ -269,6 +255,10 @@ class Framework:
             cpu, mem, eph, scalars = req.cpu, req.mem, req.eph, req.scalars
             simple_fit = scalars is None
             fit_filter = fit.filter
+        if (req is not None and simple_fit and not before and not after
+                and not nominated_nodes):
+            return self._find_feasible_fast(state, pod, order, num_to_find, statuses, gates,
+                                            req)
         processed = 0
         for ni in order:
             processed += 1
@@ -338,6 +328,93 @@ class Framework:
             if found >= num_to_find:
                 break
         return feasible, processed, None
+
+    def _filter_plan(self, skip: frozenset[str]) -> tuple | None:
+        """How the active filters (those not skipped) split around the fused checks:
+        (leading node gates, filters before Fit, whether Fit is active, filters after Fit),
+        or None when their order does not allow the split. Cached per skip set."""
+        cache = self._plans
+        if skip in cache:
+            return cache[skip]
+        active = [p for p in self.filter_plugins if p.NAME not in skip]
+        gates: list[Any] = []
+        i = 0
+        while i < len(active) and getattr(active[i], "GATED", False):
+            gates.append(active[i])
+            i += 1
+        rest = active[i:]
+        plan: tuple | None
+        if any(getattr(p, "GATED", False) for p in rest):
+            plan = None
+        elif self.fit is not None and self.fit in rest:
+            k = rest.index(self.fit)
+            plan = (gates, rest[:k], True, rest[k + 1:])
+        else:
+            plan = (gates, rest, False, [])
+        cache[skip] = plan
+        return plan
+
+    def _find_feasible_fast(self, state: CycleState, pod: PodInfo, order: list[NodeInfo],
+                            num_to_find: int, statuses: NodeToStatus, gates: list[Any],
+                            req: Any) -> tuple[list[NodeInfo], int, Status | None]:
+        """The common case: only the node gates and NodeResourcesFit filter this pod (the
+        other plugins skipped themselves at PreFilter) and no node has nominated pods.
+        Nodes are checked in chunks with a comprehension; a chunk is never larger than
+        the number of feasible nodes still wanted, so exactly the nodes the sequential
+        loop would visit are visited."""
+        fit = self.fit
+        cpu, mem, eph = req.cpu, req.mem, req.eph
+        gate_cache: dict[Any, Status | None] = {}
+
+        def gate_status(ni: NodeInfo) -> Status | None:
+            key = (ni.unschedulable, ni.hard_taints)
+            st = gate_cache.get(key, _MISSING)
+            if st is _MISSING:
+                st = None
+                for p in gates:
+                    s = p.filter(state, pod, ni)
+                    if s is not None and s.code != Code.SUCCESS:
+                        st = s.with_plugin(p.NAME)
+                        break
+                gate_cache[key] = st
+            return st
+
+        def gate_ok(ni: NodeInfo) -> bool:
+            return gate_status(ni) is None
+
+        if not gates:
+            gate_ok = lambda ni: True  # noqa: E731
+        record = statuses.statuses
+        feasible: list[NodeInfo] = []
+        pos = 0
+        n = len(order)
+        fit_filter = fit.filter
+        while pos < n and len(feasible) < num_to_find:
+            chunk = order[pos:pos + num_to_find - len(feasible)]
+            pos += len(chunk)
+            if eph == _fit.NEG_INF:
+                flags = [(not ni.gated or gate_ok(ni)) and cpu <= ni.free_cpu
+                         and mem <= ni.free_mem and ni.free_pods > 0 for ni in chunk]
+            else:
+                flags = [(not ni.gated or gate_ok(ni)) and cpu <= ni.free_cpu
+                         and mem <= ni.free_mem and ni.free_pods > 0
+                         and eph <= ni.alloc_eph - ni.req_eph for ni in chunk]
+            if all(flags):
+                feasible.extend(chunk)
+                continue
+            for ni, ok in zip(chunk, flags):
+                if ok:
+                    feasible.append(ni)
+                    continue
+                st = gate_status(ni) if ni.gated and gates else None
+                if st is None:
+                    st = fit_filter(state, pod, ni)
+                    if st is None:      # pragma: no cover - the flags and the filter agree
+                        feasible.append(ni)
+                        continue
+                    st = st.with_plugin(fit.NAME)
+                record[ni.name] = st
+        return feasible, pos, None
 
     def _find_feasible_generic(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo],
                                start: int, num_to_find: int, statuses: NodeToStatus
@@ -414,14 +491,17 @@ class Framework:
             active = [p for p in active if p is not fit and p is not balanced]
         for p in active:
             weight = p.WEIGHT
-            if p is taints and not any(ni.prefer_taints for ni in nodes):
-                # Every node scores 0, which the reverse normalization turns into 100.
-                bonus = weight * MAX_NODE_SCORE
-                for i in range(n):
-                    totals[i] += bonus
+            if p is taints and not self.handle.cache.prefer_taint_nodes:
+                # No node has a PreferNoSchedule taint: every node scores 0, which the
+                # reverse normalization turns into 100 for all. A constant added to every
+                # total changes no choice, so it is left out.
                 continue
-            score = p.score
-            scores = [score(state, pod, ni) for ni in nodes]
+            batch = getattr(p, "score_nodes", None)
+            if batch is not None:
+                scores = batch(state, pod, nodes)
+            else:
+                score = p.score
+                scores = [score(state, pod, ni) for ni in nodes]
             normalize = getattr(p, "normalize_score", None)
             if normalize is not None:
                 normalize(state, pod, nodes, scores)
@@ -466,14 +546,32 @@ class Framework:
             p.post_bind(state, pod, node_name)
 
 
+_SHAPES: dict[tuple, tuple] = {}
+
+
 def _add_resource_scores(totals: list[int], pod: PodInfo, nodes: list[NodeInfo],
                          fit_weight: int, balanced_weight: int) -> None:
     """LeastAllocated (non-zero requests) and BalancedAllocation (requests) for cpu and
     memory, fused: the same arithmetic as :func:`~fakekube.scheduler.plugins.noderesources.
     least_allocated` and :func:`~fakekube.scheduler.plugins.balancedallocation.
-    balanced_score`."""
+    balanced_score`, weighted and summed.
+
+    The result depends only on the node's allocatable and requests and on the pod's
+    requests, so it is memoized on the NodeInfo under the pod's request "shape" (an interned
+    tuple compared by identity); any change to the node drops the memo. Pods of one workload
+    share a shape, so only the node that took the previous pod is recomputed.
+    """
+    key = (pod.nz_cpu, pod.nz_mem, pod.cpu, pod.mem, fit_weight, balanced_weight)
+    shape = _SHAPES.get(key)
+    if shape is None:
+        if len(_SHAPES) > 4096:
+            _SHAPES.clear()
+        shape = _SHAPES[key] = key
     pnc, pnm, pc, pm = pod.nz_cpu, pod.nz_mem, pod.cpu, pod.mem
     for i, ni in enumerate(nodes):
+        if ni.score_key is shape:
+            totals[i] += ni.score_val
+            continue
         ac = ni.alloc_cpu
         am = ni.alloc_mem
         if ac and am:
@@ -492,6 +590,8 @@ def _add_resource_scores(totals: list[int], pod: PodInfo, nodes: list[NodeInfo],
             ba = int((1 - (d if d >= 0 else -d)) * 100)
         else:
             la = _fit.least_allocated(pod, ni)
-            from .plugins.balancedallocation import balanced_score
-            ba = balanced_score(pod, ni)
-        totals[i] += la * fit_weight + ba * balanced_weight
+            ba = _balanced_score(pod, ni)
+        s = la * fit_weight + ba * balanced_weight
+        ni.score_key = shape
+        ni.score_val = s
+        totals[i] += s

@@ -33,6 +33,7 @@ __all__ = ["PodInfo", "NodeInfo", "AffinityTerm", "FitError", "DEFAULT_MILLI_CPU
 DEFAULT_MILLI_CPU_REQUEST = 100               # schedutil.DefaultMilliCPURequest
 DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024    # schedutil.DefaultMemoryRequest
 
+_MISSING = object()
 _MILLI_CACHE: dict[Any, int] = {}
 _VALUE_CACHE: dict[Any, int] = {}
 
@@ -281,12 +282,29 @@ class PodInfo:
         return self._parse()[3] if self.has_affinity else []
 
     def same_shape(self, pod: Mapping[str, Any]) -> bool:
-        """Whether ``pod`` (a later version of this pod) has the same spec, labels and
-        deletion state, so that only the object reference needs replacing."""
+        """Whether ``pod`` (a later version of this pod) has the same spec (``nodeName``
+        aside), labels and deletion state, so that only the object reference needs
+        replacing (the common case: the pod was bound, or its status changed)."""
         old = self.pod
-        return (pod.get("spec") is old.get("spec") or pod.get("spec") == old.get("spec")) and (
-            pod["metadata"].get("labels") == old["metadata"].get("labels")
-            and (pod["metadata"].get("deletionTimestamp") is None) == (not self.deleting))
+        om, nm = old["metadata"], pod["metadata"]
+        if (nm.get("deletionTimestamp") is None) != (not self.deleting):
+            return False
+        ol, nl = om.get("labels"), nm.get("labels")
+        if ol is not nl and (ol or {}) != (nl or {}):
+            return False
+        os_, ns_ = old.get("spec") or {}, pod.get("spec") or {}
+        if os_ is ns_:
+            return True
+        for k, v in ns_.items():
+            if k == "nodeName":
+                continue
+            ov = os_.get(k, _MISSING)
+            if ov is not v and ov != v:
+                return False
+        for k in os_:
+            if k != "nodeName" and k not in ns_:
+                return False
+        return True
 
     def __repr__(self) -> str:
         return f"<PodInfo {self.namespace}/{self.name}>"
@@ -317,7 +335,7 @@ class NodeInfo:
                  "alloc_pods", "alloc_scalars", "req_cpu", "req_mem", "req_eph", "req_scalars",
                  "nz_cpu", "nz_mem", "free_cpu", "free_mem", "free_pods", "pods",
                  "pods_with_affinity", "pods_with_required_anti_affinity", "used_ports",
-                 "pvc_refs", "generation")
+                 "pvc_refs", "generation", "score_key", "score_val")
 
     def __init__(self, node: Mapping[str, Any] | None = None, name: str = "") -> None:
         self.pods: dict[str, PodInfo] = {}
@@ -329,6 +347,8 @@ class NodeInfo:
         self.nz_cpu = self.nz_mem = 0
         self.req_scalars: dict[str, int] = {}
         self.generation = 0
+        self.score_key: Any = None      # memo of the fused resource score (runtime.py)
+        self.score_val = 0
         self.node = None
         self.name = name
         self.labels: Mapping[str, str] = {}
@@ -381,6 +401,7 @@ class NodeInfo:
         self.free_mem = self.alloc_mem - self.req_mem
         self.free_pods = self.alloc_pods - len(self.pods)
         self.generation += 1
+        self.score_key = None
 
     # -- pods ----------------------------------------------------------------------------
 
@@ -437,6 +458,7 @@ class NodeInfo:
         self.free_mem = self.alloc_mem - self.req_mem
         self.free_pods = self.alloc_pods - len(self.pods)
         self.generation += 1
+        self.score_key = None
 
     def port_conflict(self, ip: str, proto: str, port: int) -> bool:
         """``HostPortInfo.CheckConflict``: 0.0.0.0 conflicts with every address."""

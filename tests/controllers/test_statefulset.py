@@ -361,14 +361,36 @@ def test_a_claim_being_deleted_blocks_its_pod(c):
 # -- adoption, ordinals, validation ------------------------------------------------------------
 
 def test_orphan_member_pods_are_adopted(c):
-    orphan = pod("web-0", labels={"app": "nginx"})
-    c.create(orphan)
+    from fakekube.controllers.statefulset import history
+
+    sset = statefulset(replicas=1, claims={})
+    c.create(sset)  # the API's defaulting shapes the template the revision records
+    c.settle()
+    stored = c.get("StatefulSet", "web")
+    revision = "web-" + history.hash_revision(history.revision_data(stored), 0)
+    c.delete("StatefulSet", "web", propagation_policy="Orphan")
+    c.settle()
+    assert "web-0" in names(c)
+    before = c.get("Pod", "web-0")
+    assert before["metadata"]["labels"]["controller-revision-hash"] == revision
+    assert "ownerReferences" not in before["metadata"]
+    c.create(sset)
+    c.settle()
+    after = c.get("Pod", "web-0")
+    assert after["metadata"]["uid"] == before["metadata"]["uid"]  # adopted, not restarted
+    ref = after["metadata"]["ownerReferences"][0]
+    assert (ref["kind"], ref["controller"]) == ("StatefulSet", True)
+    assert ref["uid"] == c.get("StatefulSet", "web")["metadata"]["uid"]
+
+
+def test_an_adopted_pod_of_another_revision_is_updated(c):
+    c.create(pod("web-0", labels={"app": "nginx"}))
     c.settle()
     before = c.get("Pod", "web-0")
     c.create(statefulset(replicas=1, claims={}))
     c.settle()
     after = c.get("Pod", "web-0")
-    assert after["metadata"]["uid"] == before["metadata"]["uid"]  # adopted, not restarted
+    assert after["metadata"]["uid"] != before["metadata"]["uid"]  # no revision: replaced
     assert after["metadata"]["ownerReferences"][0]["kind"] == "StatefulSet"
 
 

@@ -16,7 +16,7 @@ from ...api.store import DELETED, WatchEvent
 from ...runtime import Controller, Result
 from . import history, policy
 from .control import StatefulSetControl
-from .pods import ApiObjectManager, StatefulPodControl
+from .pods import ApiObjectManager, ClaimBeingDeleted, StatefulPodControl
 
 __all__ = ["StatefulSetController"]
 
@@ -153,7 +153,12 @@ class StatefulSetController(Controller):
             return None
         pods = self._claim_pods(sset, sel)
         revisions = self._claim_revisions(sset, sel)
-        result = self.control.sync(sset, pods, revisions)
+        try:
+            result = self.control.sync(sset, pods, revisions)
+        except ClaimBeingDeleted:
+            # Upstream retries with backoff until the claim is gone; here the claim's
+            # deletion enqueues the set (_on_claim), so nothing needs to spin meanwhile.
+            return None
         if result.requeue_after:
             return Result(requeue_after=result.requeue_after)
         return None

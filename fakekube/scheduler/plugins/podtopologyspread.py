@@ -355,16 +355,21 @@ class PodTopologySpread:
         s.constraints = constraints
         sizes = [0] * len(constraints)
         pair_counts = s.pair_counts
-        for ni in nodes:
-            if require_all and not labels_match_constraints(ni.labels, constraints):
-                s.ignored.add(ni.name)
+        if require_all:
+            keys = [c.topology_key for c in constraints]
+            for ni in nodes:
+                labels = ni.labels
+                if not all(k in labels for k in keys):
+                    s.ignored.add(ni.name)
+        scored = [ni for ni in nodes if ni.name not in s.ignored] if s.ignored else nodes
+        for i, c in enumerate(constraints):
+            key = c.topology_key
+            if key == LABEL_HOSTNAME:
                 continue
-            for i, c in enumerate(constraints):
-                if c.topology_key == LABEL_HOSTNAME:
-                    continue
-                pair = (c.topology_key, ni.labels.get(c.topology_key, ""))
-                if pair not in pair_counts:
-                    pair_counts[pair] = 0
+            values = {ni.labels.get(key, "") for ni in scored}
+            for v in values:
+                if (key, v) not in pair_counts:
+                    pair_counts[(key, v)] = 0
                     sizes[i] += 1
         for i, c in enumerate(constraints):
             size = sizes[i]
@@ -372,25 +377,21 @@ class PodTopologySpread:
                 size = len(nodes) - len(s.ignored)
             s.weights.append(math.log(size + 2))
         required = RequiredNodeAffinity(pod.pod)
-        counts = [cache.count_matching(c.selector, pod.namespace) for c in constraints]
         fast = required.empty and all(c.node_taints_policy == IGNORE for c in constraints)
-        for i, c in enumerate(constraints):
-            by_node = counts[i]
-            if c.topology_key == LABEL_HOSTNAME:
-                s.host_counts[c.topology_key] = by_node
-                continue
+        for c in constraints:
             key = c.topology_key
-            if fast and not require_all:
-                # Every node passes the inclusion policies: add each node's matching pods
-                # to its domain directly instead of visiting every node.
-                for node_name, n in by_node.items():
-                    ni = cache.get_node(node_name)
-                    if ni is None or ni.node is None:
-                        continue
-                    pair = (key, ni.labels.get(key, ""))
-                    if pair in pair_counts:
-                        pair_counts[pair] += n
+            if key == LABEL_HOSTNAME:
+                s.host_counts[key] = cache.count_matching(c.selector, pod.namespace)
                 continue
+            if fast and not require_all:
+                # Every node passes the inclusion policies: the matching pods of each domain
+                # are the cache's per-label count.
+                by_value = cache.count_matching_by_label(c.selector, pod.namespace, key)
+                for pair in pair_counts:
+                    if pair[0] == key:
+                        pair_counts[pair] = by_value.get(pair[1], 0)
+                continue
+            by_node = cache.count_matching(c.selector, pod.namespace)
             for ni in cache.node_list():
                 labels = ni.labels
                 if require_all and not labels_match_constraints(labels, constraints):
@@ -404,44 +405,76 @@ class PodTopologySpread:
         return None
 
     def score(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> int:
-        s: _ScoreState = state.read(PRE_SCORE_KEY)
-        if s is None or node.name in s.ignored:
-            return 0
-        labels = node.labels
-        total = 0.0
+        return self.score_nodes(state, pod, [node])[0]
+
+    def score_nodes(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]
+                    ) -> list[int]:
+        """Score for each node: for every constraint whose key the node has, the matching
+        pods in its domain times the domain weight, plus ``maxSkew - 1``; rounded."""
+        s: _ScoreState | None = state.read(PRE_SCORE_KEY)
+        if s is None:
+            return [0] * len(nodes)
+        terms = []
         for i, c in enumerate(s.constraints):
-            value = labels.get(c.topology_key)
-            if value is None:
-                continue
-            if c.topology_key == LABEL_HOSTNAME:
-                cnt = s.host_counts[c.topology_key].get(node.name, 0)
+            key = c.topology_key
+            if key == LABEL_HOSTNAME:
+                terms.append((key, True, s.weights[i], float(c.max_skew - 1),
+                              s.host_counts[key]))
             else:
-                cnt = s.pair_counts.get((c.topology_key, value), 0)
-            total += cnt * s.weights[i] + (c.max_skew - 1)
-        return round_half_away(total)
+                by_value = {v: n for (k, v), n in s.pair_counts.items() if k == key}
+                terms.append((key, False, s.weights[i], float(c.max_skew - 1), by_value))
+        if len(terms) == 2 and terms[0][1] and not terms[1][1]:
+            # The system defaults (hostname, then zone) in one pass; the sum is formed in
+            # the same order as the general loop below.
+            hk, _, w1, b1, hc = terms[0]
+            zk, _, w2, b2, zc = terms[1]
+            hget, zget = hc.get, zc.get
+            totals = [(hget(ni.name, 0) * w1 + b1 if hk in ni.labels else 0.0)
+                      + (zget(ni.labels[zk], 0) * w2 + b2 if zk in ni.labels else 0.0)
+                      for ni in nodes]
+        else:
+            totals = [0.0] * len(nodes)
+            for key, by_host, weight, base, counts in terms:
+                get = counts.get
+                if by_host:
+                    part = [get(ni.name, 0) * weight + base if key in ni.labels else 0.0
+                            for ni in nodes]
+                else:
+                    part = [get(ni.labels[key], 0) * weight + base if key in ni.labels
+                            else 0.0 for ni in nodes]
+                totals = [a + b for a, b in zip(totals, part)]
+        # math.Round of the non-negative sum; ignored nodes score 0.
+        out = [int(t + 0.5) for t in totals]
+        ignored = s.ignored
+        if ignored:
+            for i, ni in enumerate(nodes):
+                if ni.name in ignored:
+                    out[i] = 0
+        return out
 
     def normalize_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo],
                         scores: list[int]) -> None:
-        s: _ScoreState = state.read(PRE_SCORE_KEY)
-        ignored = s.ignored if s is not None else set()
-        names = [ni.name for ni in nodes] if ignored else None
-        min_score, max_score = None, 0
-        for i, sc in enumerate(scores):
-            if names is not None and names[i] in ignored:
-                continue
-            if min_score is None or sc < min_score:
-                min_score = sc
-            if sc > max_score:
-                max_score = sc
-        if min_score is None:
-            min_score = 0
-        for i, sc in enumerate(scores):
-            if names is not None and names[i] in ignored:
-                scores[i] = 0
-            elif max_score == 0:
-                scores[i] = MAX_NODE_SCORE
-            else:
-                scores[i] = MAX_NODE_SCORE * (max_score + min_score - sc) // max_score
+        """Invert and scale: ``100 * (max + min - score) // max``; ignored nodes get 0,
+        and every node 100 when the highest score is 0."""
+        s: _ScoreState | None = state.read(PRE_SCORE_KEY)
+        ignored = s.ignored if s is not None else ()
+        if ignored:
+            valid = [sc for ni, sc in zip(nodes, scores) if ni.name not in ignored]
+        else:
+            valid = scores
+        if not valid:
+            scores[:] = [0] * len(scores)
+            return
+        lo, hi = min(valid), max(valid)
+        if hi == 0:
+            new = [MAX_NODE_SCORE] * len(scores)
+        else:
+            new = [MAX_NODE_SCORE * (hi + lo - sc) // hi for sc in scores]
+        if ignored:
+            for i, ni in enumerate(nodes):
+                if ni.name in ignored:
+                    new[i] = 0
+        scores[:] = new
 
     def events_to_register(self) -> list[ClusterEvent]:
         return [ClusterEvent("Pod", ActionType.ADD | ActionType.UPDATE_POD_LABEL
