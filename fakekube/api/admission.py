@@ -157,6 +157,8 @@ def persistent_volume_claim_resize(op: str, rt: "ResourceType", obj: dict, old: 
                                    api: "ApiServer") -> None:
     """PersistentVolumeClaimResize (validating): see
     :func:`fakekube.controllers.persistentvolume.expand.persistent_volume_claim_resize`."""
+    if op != UPDATE or rt.kind != "PersistentVolumeClaim":
+        return
     from ..controllers.persistentvolume.expand import persistent_volume_claim_resize as check
 
     check(op, rt, obj, old, api)

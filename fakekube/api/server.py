@@ -243,9 +243,12 @@ class ApiServer:
         return stored
 
     def _begin(self, rt: ResourceType, new: dict, old: dict | None, dry_run: bool) -> list:
+        hooks = self.begin_hooks.get(rt.group_resource)
+        if not hooks:
+            return _NO_FINISHERS
         finishers: list = []
         try:
-            for begin in self.begin_hooks.get(rt.group_resource, ()):
+            for begin in hooks:
                 finishers.append(begin(new, old, dry_run))
         except BaseException:
             for finish in finishers:
@@ -1131,6 +1134,7 @@ class ApiServer:
 
 
 _EMPTY_STRATEGY = Strategy()
+_NO_FINISHERS: list = []
 
 
 class _GoHex(int):
