@@ -1,5 +1,7 @@
 """The ``fakekube`` command.
 
+    fakekube demo [--seed S] [--html PATH | --no-html]
+                                             a replica outlives its node, told step by step
     fakekube status [--nodes N] [--seed S]   build a cluster, settle it, print its state
     fakekube serve [--nodes N] [--port P] [--kubeconfig PATH] [--seed S]
                                              serve a cluster for kubectl until interrupted
@@ -35,6 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .http.cli import add_parser as add_serve
 
     add_serve(sub)
+    from .demo import add_parser as add_demo
+
+    add_demo(sub)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         args = parser.parse_args(["status", *(argv or [])])

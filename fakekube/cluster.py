@@ -29,6 +29,7 @@ from .config import Config
 from .controllers import builtin_controllers
 from .dns import ClusterDNS
 from .kubelet import KubeletController
+from .trace import WriteTimes
 from .kubelet.volumes import VolumeData, volume_id
 from .runtime import ControllerContext, Manager
 
@@ -146,6 +147,8 @@ class Cluster:
         self.store = Store(self.config.event_history)
         self.api = ApiServer(self.store, self.clock, random.Random(self._rng.getrandbits(64)),
                              self.config)
+        #: The virtual time of each write: what cluster.trace() places the history by.
+        self.write_times = WriteTimes.install(self.store, self.clock)
         self.manager = Manager()
         self.ctx = ControllerContext(self.api, self.clock, self.config,
                                      random.Random(self._rng.getrandbits(64)))
@@ -456,6 +459,19 @@ class Cluster:
         if isinstance(manifest, dict) or (isinstance(manifest, (str, bytes)) and len(out) == 1):
             return out[0]
         return out
+
+    # -- timelines --------------------------------------------------------------------------
+
+    def trace(self, path: str | None = None, format: str = "perfetto", **options: Any
+              ) -> dict | str:
+        """The history as Chrome trace-event JSON (a dict: open the file in
+        ui.perfetto.dev or chrome://tracing; one track per node, a slice per pod
+        incarnation, instants for API writes) or, with ``format="html"``, a self-contained
+        HTML timeline (the text); written to ``path`` when given. Options: ``max_writes``
+        (default 20,000), ``title``."""
+        from .trace import export
+
+        return export(self, path, format, **options)
 
     # -- serving ---------------------------------------------------------------------------
 
