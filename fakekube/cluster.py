@@ -297,6 +297,11 @@ class Cluster:
         self.kubelets.restore(self._node_agent(name))
         self.manager.run_until_idle(self.config.max_reconciles)
 
+    @property
+    def failed_nodes(self) -> list[str]:
+        """Names of the nodes whose kubelet is failed (``fail_node`` without a restore)."""
+        return sorted(n for n, a in self.kubelets.agents.items() if a.failed)
+
     def _node_agent(self, name: str) -> str:
         if name not in self.kubelets.agents:
             raise errors.not_found("nodes", "", name)

@@ -29,11 +29,13 @@ from . import admission as _admission
 from .apply import ignored_fields, server_side_apply, track_update
 from .kinds import Strategy, strategies as _strategies
 from .kinds.storage import set_persistent_volume_phase_transition_time as set_pv_phase_time
+from .names import is_valid_path_segment_name
 from .objects import deep_copy, new_uid, random_suffix, rfc3339
 from .patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from .registry import REGISTRY, Registry, ResourceType
 from .schema import DecodeError, decode
 from .selectors import (FieldSelector, LabelSelector, SelectorError, label_selector_from_dict,
+                        label_selector_from_set,
                         parse_field_selector, parse_label_selector,
                         unknown_field_selector_message, unsupported_field_label_message)
 from .store import Store, Table
@@ -263,10 +265,19 @@ class ApiServer:
         self._validate(rt, meta.get("name", ""), errs)
         for plugin in self.validating_admission:
             plugin(_admission.CREATE, rt, body, None, self)
+        # The storage key (NamespaceKeyFunc): catches the names of kinds whose validation
+        # leaves them unchecked (core/v1 Event).
+        name = meta.get("name")
+        if not name:
+            raise errors.BadRequest("Name parameter required.")
+        bad = is_valid_path_segment_name(name)
+        if bad:
+            quoted = json.dumps(name, ensure_ascii=False)
+            raise errors.BadRequest(f"Name parameter invalid: {quoted}: {';'.join(bad)}")
         if field_manager:
             self._track(rt, None, body, field_manager, None)
         table = self.table(rt)
-        key = (meta.get("namespace", ""), meta["name"])
+        key = (meta.get("namespace", ""), name)
         if key in table.objects:
             if not generate:
                 err = errors.already_exists(rt.plural, rt.group, meta["name"])
@@ -322,7 +333,11 @@ class ApiServer:
         ls = fs = None
         try:
             if label_selector not in (None, ""):
-                if isinstance(label_selector, dict):
+                if isinstance(label_selector, dict) and set(label_selector) - {
+                        "matchLabels", "matchExpressions"}:
+                    # A plain label map ({"app": "web"}), as a Service's selector is.
+                    ls = label_selector_from_set(label_selector, validate=True)
+                elif isinstance(label_selector, dict):
                     ls = label_selector_from_dict(label_selector)
                 elif isinstance(label_selector, str):
                     ls = parse_label_selector(label_selector)
