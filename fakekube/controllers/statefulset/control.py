@@ -52,6 +52,11 @@ class StatefulSetControl:
         self.write_status = status_writer
         self.now = now
         self.gates = gates
+        self.facts = policy.FactsCache()
+        # (pod uid, pod rv, set uid, set generation, claims' rvs) of replicas found
+        # consistent (identity, storage, claim ownership): not checked again until one moves.
+        self._consistent: dict[str, tuple] = {}
+        self.claim_version: Callable[[str, str], str] = lambda ns, name: ""
 
     # -- entry point (UpdateStatefulSet) ---------------------------------------------------
 
@@ -129,10 +134,13 @@ class StatefulSetControl:
                         "currentRevision": current_name, "updateRevision": update_name,
                         "collisionCount": collision_count}
 
+        facts = self.facts
+
         def refresh(*lists) -> None:
             counts = policy.compute_status(
-                (p for lst in lists for p in (lst.known() if isinstance(lst, _Replicas)
-                                              else lst)), mrs, current_name, update_name, now)
+                (facts(p) for lst in lists for p in (lst.known() if isinstance(lst, _Replicas)
+                                                     else lst)),
+                mrs, current_name, update_name, now)
             status.update(counts)
 
         refresh(pods)
@@ -166,10 +174,10 @@ class StatefulSetControl:
         reps = _Replicas(replicas, build)
 
         first_unhealthy = next((_MISSING if p is None else p for p in replicas
-                                if p is None or not policy.is_healthy(p)), None)
+                                if p is None or not facts(p).healthy), None)
         if first_unhealthy is None:
             first_unhealthy = next((p for p in reversed(condemned)
-                                    if not policy.is_healthy(p)), None)
+                                    if not facts(p).healthy), None)
 
         if sset["metadata"].get("deletionTimestamp"):
             return status  # SS-12: a set being deleted only reports
@@ -207,14 +215,15 @@ class StatefulSetControl:
                                                      partition)
         for target in range(len(reps) - 1, partition - 1, -1):
             pod = reps[target]
-            if policy.pod_revision(pod) != update_name and not policy.is_terminating(pod):
+            f = facts(pod)
+            if f.revision != update_name and not f.terminating:
                 try:
                     self.pods.delete_stateful_pod(sset, pod)
                 except errors.ApiError as exc:
                     raise _Failed(status, exc) from None
                 status["currentReplicas"] -= 1
                 return status
-            if not policy.is_healthy(pod):
+            if not f.healthy:
                 return status
         return status
 
@@ -253,43 +262,55 @@ class StatefulSetControl:
                          replicas: list[dict], i: int, mrs: int, now: float) -> bool:
         """SS-13, for the replica at index ``i``; returns whether to stop."""
         pod = replicas[i]
-        if policy.is_failed(pod) or policy.is_succeeded(pod):
-            if not policy.is_terminating(pod):
+        f = self.facts(pod)
+        if f.phase in ("Failed", "Succeeded"):
+            if not f.terminating:
                 self.pods.delete_stateful_pod(sset, pod)
             return True  # re-created on a later sync, once the object is gone
-        if not policy.is_created(pod):
+        if not f.created:
             if self.pods.pod_claim_is_stale(sset, pod):
                 return True
             self.pods.create_stateful_pod(sset, pod)
             if monotonic:
                 return True
-        if policy.is_pending(pod):
-            self.pods.create_missing_claims(sset, pod)
-        if policy.is_terminating(pod) and monotonic:
-            return True
-        if not policy.is_running_and_ready(pod) and monotonic:
-            return True
-        if monotonic and not policy.is_available(pod, mrs, now):
-            return True
-        if not policy.is_created(pod):
             return False  # just created (Parallel): nothing to fix yet
-        retention_ok = True
-        if self.gates.get("StatefulSetAutoDeletePVC", True):
-            retention_ok = self.pods.claims_match_retention_policy(update_set, pod)
-        if policy.identity_matches(sset, pod) and policy.storage_matches(sset, pod) and (
-                retention_ok):
+        if f.phase == "Pending":
+            self.pods.create_missing_claims(sset, pod)
+        if monotonic and (f.terminating or not f.running_ready or not f.available(mrs, now)):
+            return True
+        if self._is_consistent(sset, update_set, pod):
             return False
         self.pods.update_stateful_pod(update_set, deep_copy(pod))
         return False
 
+    def _is_consistent(self, sset: dict, update_set: dict, pod: dict) -> bool:
+        """identityMatches && storageMatches && ClaimsMatchRetentionPolicy, remembered per
+        version of the pod, the set and its claims."""
+        m, sm = pod["metadata"], sset["metadata"]
+        ns = sm["namespace"]
+        key = (m["resourceVersion"], sm["uid"], sm.get("generation"),
+               tuple(self.claim_version(ns, c) for c in policy.claim_names(
+                   sset, policy.ordinal_of(pod))))
+        if self._consistent.get(m["uid"]) == key:
+            return True
+        ok = policy.identity_matches(sset, pod) and policy.storage_matches(sset, pod)
+        if ok and self.gates.get("StatefulSetAutoDeletePVC", True):
+            ok = self.pods.claims_match_retention_policy(update_set, pod)
+        if ok:
+            if len(self._consistent) > 4 * max(64, len(self.facts._by_uid)):
+                self._consistent.clear()
+            self._consistent[m["uid"]] = key
+        return ok
+
     def _process_condemned(self, sset: dict, first_unhealthy: dict | None, monotonic: bool,
                            condemned: list[dict], i: int, mrs: int, now: float) -> bool:
         pod = condemned[i]
-        if policy.is_terminating(pod):
+        f = self.facts(pod)
+        if f.terminating:
             return monotonic  # wait for it to be gone (OrderedReady), or skip it (Parallel)
-        if monotonic and pod is not first_unhealthy and not policy.is_running_and_ready(pod):
+        if monotonic and pod is not first_unhealthy and not f.running_ready:
             return True
-        if monotonic and pod is not first_unhealthy and not policy.is_available(pod, mrs, now):
+        if monotonic and pod is not first_unhealthy and not f.available(mrs, now):
             return True
         self.pods.delete_stateful_pod(sset, pod)
         return True
@@ -298,7 +319,7 @@ class StatefulSetControl:
                                      status: dict, partition: int) -> dict:
         """SS-22: delete up to maxUnavailable - unavailable outdated pods in one sync."""
         limit = policy.max_unavailable(sset, len(replicas))
-        unavailable = sum(1 for p in replicas if not policy.is_healthy(p))
+        unavailable = sum(1 for p in replicas if not self.facts(p).healthy)
         if unavailable > limit:
             return status
         budget = limit - unavailable

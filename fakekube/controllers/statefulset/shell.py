@@ -68,6 +68,9 @@ class StatefulSetController(Controller):
                                               self.recorder, gates)
         self.control = StatefulSetControl(self.pod_control, RevisionStore(self.client),
                                           self._write_status, self.clock.now, gates)
+        claims = self.claims
+        self.control.claim_version = lambda ns, name: (
+            (claims.get(name, ns) or {}).get("metadata", {}).get("resourceVersion", ""))
         self.sets.table.handlers.append(self._on_set)
         self.pods.table.handlers.append(self._on_pod)
         self.revs.table.handlers.append(self._on_revision)
@@ -88,6 +91,10 @@ class StatefulSetController(Controller):
 
     def _on_pod(self, ev: WatchEvent) -> None:
         # A pod update may change its owner or labels: both its old and new sets care.
+        if ev.type == DELETED:
+            uid = ev.obj["metadata"]["uid"]
+            self.control.facts.forget(uid)
+            self.control._consistent.pop(uid, None)
         objs = (ev.obj,) if ev.old is None or ev.type == DELETED else (ev.obj, ev.old)
         for obj in objs:
             ref = self._controller_ref(obj)
