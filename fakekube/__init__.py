@@ -28,6 +28,9 @@ from .errors import TooManyRequests as TooManyRequests
 from .errors import Unauthorized as Unauthorized
 from .errors import UnsupportedMediaType as UnsupportedMediaType
 from .errors import VolumeNotBound as VolumeNotBound
+from .kubelet.workloads import Workload as Workload
+from .kubelet.workloads import register_workload as register_workload
+from .kubelet.workloads import workload as workload
 
 __version__ = "0.1.0"
 
@@ -36,5 +39,5 @@ __all__ = [
     "Forbidden", "Gone", "InternalError", "Invalid", "MethodNotAllowed", "NotFound",
     "RequestEntityTooLarge", "ServiceUnavailable", "SettleTimeout", "TerminalError", "Timeout",
     "TooManyRequests", "Unauthorized", "UnsupportedMediaType", "VirtualClock", "VolumeNotBound",
-    "Watch",
+    "Watch", "Workload", "register_workload", "workload",
 ]

@@ -160,6 +160,7 @@ class Cluster:
             c for c in self.manager.controllers if isinstance(c, KubeletController))
         #: Cluster DNS: ``cluster.dns.resolve(name, rdtype, from_namespace)``, ``serve()``.
         self.dns = ClusterDNS(self.api)
+        self.kubelets.workloads.dns = self.dns
         self._bootstrap()
         for desc in _node_descriptions(nodes, zones):
             self._add_node(desc)
@@ -296,6 +297,12 @@ class Cluster:
         """The kubelet comes back, posts Ready, renews its lease and reconciles its pods."""
         self.kubelets.restore(self._node_agent(name))
         self.manager.run_until_idle(self.config.max_reconciles)
+
+    @property
+    def workloads(self) -> Any:
+        """The simulated workloads: ``cluster.workloads.register(image, factory)`` runs a
+        Python behaviour in the containers of that image (see :mod:`fakekube.kubelet.workloads`)."""
+        return self.kubelets.workloads
 
     @property
     def failed_nodes(self) -> list[str]:

@@ -81,6 +81,8 @@ class Config:
     max_reconciles: int = 1_000_000           # livelock guard of settle()
     # upstream feature gates (names and v1.31 defaults as FEATURE_GATES)
     feature_gates: dict[str, bool] = attrs.field(factory=dict)
+    # simulated workloads: image -> behaviour factory (fakekube.kubelet.workloads)
+    workloads: dict = attrs.field(factory=dict)
 
     def gate(self, name: str) -> bool:
         return self.feature_gates.get(name, FEATURE_GATES.get(name, False))

@@ -10,6 +10,12 @@ real kubelet: pod status (``/status``), the final delete with grace 0, events.
 A failed node's agent does nothing at all: no lease renewals, no status, no deletions; its
 containers stop. A restored agent posts Ready again and reconciles: pods deleted meanwhile are
 finished (delete with grace 0), surviving pods restart their containers.
+
+Containers whose image has a registered behaviour run it (:mod:`fakekube.kubelet.workloads`,
+``self.workloads``): the behaviour starts with the container, stops gracefully with the pod's
+deletion, dies without a word with its node, and its readiness is the container's (unless
+``cluster.set_pod_ready`` overrides it). Its timers, deliveries and wake-ups run as the key
+``("workloads",)`` of this controller's queue.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from ..clock import Timer
 from ..runtime import Controller, Result
 from .runtime import ContainerRuntime, PodIPAllocator, PodRuntime, image_id
 from .stages import POD_STAGES, PROFILE_ANNOTATION, PROFILES, Stage
+from .workloads import WorkloadManager
 
 __all__ = ["KubeletController", "NodeAgent", "EXIT_AFTER_ANNOTATION", "EXIT_CODE_ANNOTATION"]
 
@@ -74,7 +81,8 @@ class NodeAgent:
 
 
 class KubeletController(Controller):
-    """All simulated kubelets. Keys: ``("pod", namespace, name)`` and ``("node", name)``."""
+    """All simulated kubelets. Keys: ``("pod", namespace, name)``, ``("node", name)`` and
+    ``("workloads",)`` (the simulated processes' pending callbacks)."""
 
     name = "kubelet"
 
@@ -95,6 +103,12 @@ class KubeletController(Controller):
         self.claims.table.handlers.append(self._on_claim)
         self.volumes.table.handlers.append(self._on_volume)
         self._next_index = 0
+        #: The simulated processes and their network: ``workloads.register(image, factory)``.
+        self.workloads = WorkloadManager(self)
+        for image, factory in (getattr(self.config, "workloads", None) or {}).items():
+            self.workloads.register(image, factory)
+        for kind in ("EndpointSlice", "Service"):
+            ctx.informer(kind).table.handlers.append(self._on_network)
 
     def recorder(self, node: str):
         rec = self._recorders.get(node)
@@ -258,6 +272,7 @@ class KubeletController(Controller):
             if rt.timer is not None:
                 rt.timer.cancel()
                 rt.timer = None
+            self.workloads.kill_pod(rt.uid, graceful=False)  # a power cut: no stop hook
             for c in rt.containers:  # the containers stop with the node
                 if c.state == "running":
                     self._terminate_container(c, now, 137, "Error")
@@ -272,11 +287,18 @@ class KubeletController(Controller):
         self._post_status(agent)
         now = self.clock.now()
         for rt in agent.pods.values():
+            restarted = []
             for c in rt.containers:
                 if c.state == "terminated" and c.reason == "Error" and c.exit_code == 137:
                     c.restart_count += 1
                     self._run_container(c, now)
                     rt.stage = None
+                    restarted.append(c)
+            if restarted and self.workloads.active():
+                pod = self.pods.get(rt.name, rt.namespace)
+                if pod is not None and pod["metadata"]["uid"] == rt.uid and not pod[
+                        "metadata"].get("deletionTimestamp"):
+                    self.workloads.start(agent, pod, rt, restarted)
         for ns, name_ in list(agent.by_key):
             self.queue.add(("pod", ns, name_))
         for pod in self.pods.by_field("spec.nodeName", name):
@@ -292,6 +314,7 @@ class KubeletController(Controller):
         for rt in agent.pods.values():
             if rt.timer is not None:
                 rt.timer.cancel()
+            self.workloads.forget_pod(rt.uid, graceful=False)
 
     def _agent(self, name: str) -> NodeAgent:
         agent = self.agents.get(name)
@@ -311,12 +334,20 @@ class KubeletController(Controller):
             if agent is not None:
                 self._forget(agent, m["uid"])
             self._track_claims(pod, add=False)
+            if self.workloads.waiters:
+                self.workloads.network_changed()
             return
         if node:
             if ev.type == ADDED or not (ev.old.get("spec") or {}).get("nodeName"):
                 self._track_claims(pod, add=True)
             if node in self.agents:
                 self.queue.add(("pod", *key))
+        if self.workloads.waiters:
+            self.workloads.network_changed()
+
+    def _on_network(self, ev: WatchEvent) -> None:
+        if self.workloads.waiters:
+            self.workloads.network_changed()
 
     def _track_claims(self, pod: dict, add: bool) -> None:
         m = pod["metadata"]
@@ -386,6 +417,7 @@ class KubeletController(Controller):
             return False
         now = self.clock.now()
         for c in targets:
+            self.workloads.kill(rt.uid, c.name, graceful=False)
             self._terminate_container(c, now, exit_code, "Error" if exit_code else "Completed")
             self._after_exit(pod, rt, c, now)
         self.queue.add(("pod", namespace, name))
@@ -394,6 +426,9 @@ class KubeletController(Controller):
     # -- reconcile -------------------------------------------------------------------------
 
     def reconcile(self, key: tuple) -> Result | None:
+        if key[0] == "workloads":
+            self.workloads.drain()
+            return None
         if key[0] == "node":
             agent = self.agents.get(key[1])
             if agent is not None and not agent.failed:
@@ -431,6 +466,7 @@ class KubeletController(Controller):
         rt = agent.pods.pop(uid, None)
         if rt is None:
             return
+        self.workloads.forget_pod(uid)
         self._unmount(agent, uid)
         if rt.timer is not None:
             rt.timer.cancel()
@@ -513,6 +549,7 @@ class KubeletController(Controller):
 
     def _do_terminate(self, agent: NodeAgent, pod: dict, rt: PodRuntime, now: float) -> str:
         rec = self.recorder(agent.name)
+        self.workloads.kill_pod(rt.uid, graceful=True)  # SIGTERM: the behaviours' stop()
         for c in rt.containers + rt.init:
             if c.state == "running":
                 rec.event(pod, "Normal", "Killing", f"Stopping container {c.name}")
@@ -560,22 +597,29 @@ class KubeletController(Controller):
             rec.event(pod, "Normal", "Started", f"Started container {c.name}")
             self._run_container(c, now)
             self._schedule_exit(pod, c, now)
+        if self.workloads.active():
+            self.workloads.start(agent, pod, rt, rt.containers)
         self._refresh_readiness(pod, rt)
         return "next"
 
     def _do_restart(self, agent: NodeAgent, pod: dict, rt: PodRuntime, now: float) -> str:
         rec = self.recorder(agent.name)
+        restarted = []
         for c in rt.containers:
             if c.state == "waiting" and c.restart_at is not None and c.restart_at <= now:
                 c.restart_at = None
                 rec.event(pod, "Normal", "Started", f"Started container {c.name}")
                 self._run_container(c, now)
                 self._schedule_exit(pod, c, now)
+                restarted.append(c)
+        if restarted and self.workloads.active():
+            self.workloads.start(agent, pod, rt, restarted)
         return "next"
 
     def _do_exit(self, agent: NodeAgent, pod: dict, rt: PodRuntime, now: float) -> str:
         for c in rt.containers:
             if c.state == "running" and c.exit_at is not None and c.exit_at <= now:
+                self.workloads.kill(rt.uid, c.name, graceful=False)  # it exits by itself
                 code = c.pending_exit_code
                 self._terminate_container(c, now, code, "Completed" if code == 0 else "Error")
                 self._after_exit(pod, rt, c, now)
@@ -630,6 +674,8 @@ class KubeletController(Controller):
         c.last_terminated = {"exitCode": c.exit_code, "reason": c.reason,
                              "startedAt": rfc3339(c.started_at or now),
                              "finishedAt": rfc3339(now), "containerID": c.container_id}
+        if c.message:  # a termination message (a workload's crash)
+            c.last_terminated["message"] = c.message
         c.restart_count += 1
         c.state = "waiting"
         c.reason = "CrashLoopBackOff"
@@ -644,10 +690,17 @@ class KubeletController(Controller):
 
     def _refresh_readiness(self, pod: dict, rt: PodRuntime) -> None:
         override = self._override(pod)
+        procs = self.workloads.procs
         for c in rt.containers:
-            c.want_ready = c.state == "running" and (override if override is not None else True)
             if c.state != "running":
-                c.ready = False
+                c.want_ready = c.ready = False
+            elif override is not None:
+                c.want_ready = override
+            elif procs:
+                p = procs.get((rt.uid, c.name))
+                c.want_ready = p.ready if p is not None else True
+            else:
+                c.want_ready = True
 
     # -- volumes ---------------------------------------------------------------------------
 
@@ -845,6 +898,8 @@ class KubeletController(Controller):
             t: dict[str, Any] = {"exitCode": c.exit_code, "reason": c.reason,
                                  "startedAt": rfc3339(c.started_at or 0),
                                  "finishedAt": rfc3339(c.finished_at or 0)}
+            if c.message:
+                t["message"] = c.message
             if c.container_id:
                 t["containerID"] = c.container_id
             state = {"terminated": t}
