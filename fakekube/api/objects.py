@@ -11,13 +11,19 @@ __all__ = ["deep_copy", "rfc3339", "parse_rfc3339", "new_uid", "random_suffix", 
 
 
 def deep_copy(o: Any) -> Any:
-    """Copy a JSON-shaped value: dicts and lists rebuilt, leaves (immutable) shared."""
-    t = type(o)
-    if t is dict:
-        return {k: (deep_copy(v) if type(v) is dict or type(v) is list else v)
-                for k, v in o.items()}
-    if t is list:
-        return [deep_copy(v) if type(v) is dict or type(v) is list else v for v in o]
+    """Copy a JSON-shaped value: dicts and lists rebuilt, leaves (immutable) shared.
+
+    A plain loop rather than a comprehension: fewer instructions per value (measured with
+    callgrind), and this copy is on every read and write of the API.
+    """
+    if type(o) is dict:
+        out = {}
+        for k, v in o.items():
+            t = type(v)
+            out[k] = deep_copy(v) if (t is dict or t is list) else v
+        return out
+    if type(o) is list:
+        return [deep_copy(v) if (type(v) is dict or type(v) is list) else v for v in o]
     return o
 
 
