@@ -124,14 +124,17 @@ def kube_factory(request: pytest.FixtureRequest) -> Callable[..., Any]:
 
 @pytest.fixture
 def kube(request: pytest.FixtureRequest) -> Any:
-    """A fresh cluster for this test (configured by ``@pytest.mark.fakekube``)."""
+    """A fresh cluster for this test (configured by ``@pytest.mark.fakekube``); closed
+    after the test, so its memory goes back at once."""
     import fakekube
 
     kwargs = _cluster_kwargs(request)
     kwargs.setdefault("seed", _seed_for(request.config, request.node.nodeid))
     cluster = fakekube.Cluster(**kwargs)
     _remember(request, cluster)
-    return cluster
+    yield cluster
+    if cluster._served is None:  # the report of a failed call was made already
+        cluster.close()
 
 
 @pytest.fixture

@@ -91,3 +91,26 @@ def test_plugin_import_does_not_import_fakekube():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "False"
+
+
+def test_xdist_workers_get_the_serial_seeds(pytester, monkeypatch):
+    pytest.importorskip("xdist")
+    pytester.makepyfile("""
+        import os, pathlib
+        import pytest
+
+        @pytest.mark.parametrize("i", range(6))
+        def test_seed(kube, i):
+            out = pathlib.Path(os.environ["SEED_DIR"]) / f"{i}.txt"
+            out.write_text(f"{kube.seed} {kube.get('Node', 'node-1')['metadata']['uid']}")
+    """)
+    runs = []
+    for name, args in (("serial", ()), ("xdist", ("-n", "2"))):
+        seed_dir = pytester.path / name
+        seed_dir.mkdir()
+        monkeypatch.setenv("SEED_DIR", str(seed_dir))
+        result = pytester.runpytest_subprocess(*args)
+        result.assert_outcomes(passed=6)
+        runs.append({f.name: f.read_text() for f in seed_dir.iterdir()})
+    assert len(runs[0]) == 6
+    assert runs[0] == runs[1]  # each worker builds the same cluster a serial run builds
