@@ -2,10 +2,10 @@
 pod-template hash, revisions and rollback, RollingUpdate and Recreate, proportional scaling,
 pausing, revision history, conditions, the progress deadline on the virtual clock, events.
 
-Pods run on simulated kubelets (FAST profile). The scheduler is another component: these
-tests bind pods themselves with a stand-in that assigns nodes round-robin, so they exercise
+Pods run on simulated kubelets (FAST profile) and are placed by the built-in scheduler; a
+build without it falls back to a stand-in that binds pods round-robin, so these tests exercise
 the Deployment and ReplicaSet controllers whatever the scheduler does (see
-test_deployment_e2e.py for the same with the real scheduler).
+test_deployment_e2e.py for scheduler-dependent scenarios).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class StandInBinder(Controller):
         return None
 
 
-def make_cluster(nodes=3, bind=True, **options) -> fakekube.Cluster:
+def make_cluster(nodes=3, **options) -> fakekube.Cluster:
     """A cluster with the Deployment and ReplicaSet controllers (added if not built in) and,
     unless a scheduler is registered, the stand-in binder."""
     c = fakekube.Cluster(nodes=nodes, **options)
@@ -67,7 +67,7 @@ def make_cluster(nodes=3, bind=True, **options) -> fakekube.Cluster:
     present = {type(x) for x in ctrls}
     wanted = [DeploymentController, ReplicaSetController]
     has_scheduler = any(x.name == "default-scheduler" for x in ctrls)
-    if bind and not has_scheduler:
+    if not has_scheduler:
         wanted.append(StandInBinder)
     at = next(i for i, x in enumerate(ctrls) if isinstance(x, KubeletController))
     for cls in wanted:
@@ -464,8 +464,11 @@ def test_paused_deployment_does_not_roll_out_but_scales():
 
 
 def test_progress_deadline_on_the_virtual_clock():
-    c = make_cluster(bind=False)  # nothing schedules the pods: no progress is possible
-    c.create(deployment(replicas=2, progressDeadlineSeconds=60))
+    c = make_cluster()
+    d = deployment(replicas=2, progressDeadlineSeconds=60)
+    # The pods select no node: the scheduler never binds them, so no progress is possible.
+    d["spec"]["template"]["spec"]["nodeSelector"] = {"fakekube.io/no-such-node": "true"}
+    c.create(d)
     t0 = c.now
     used = c.settle()
     assert used == pytest.approx(61)  # lastUpdateTime + 60 s, + 1 s as upstream requeues

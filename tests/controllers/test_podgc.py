@@ -63,10 +63,13 @@ class Sim:
                                 "renewTime": rfc3339_micro(self.c.now)}})
 
     def add_pod(self, name: str, node: str | None = "n1", phase: str = "Running",
-                reason: str | None = None, finalizers: list | None = None) -> dict:
+                reason: str | None = None, finalizers: list | None = None,
+                scheduler_name: str | None = None) -> dict:
         spec: dict = {"containers": [{"name": "c", "image": "nginx"}]}
         if node:
             spec["nodeName"] = node
+        if scheduler_name:
+            spec["schedulerName"] = scheduler_name
         meta: dict = {"name": name}
         if finalizers:
             meta["finalizers"] = finalizers
@@ -195,8 +198,11 @@ def test_out_of_service_taint_on_a_ready_node_does_not_force_delete():
 
 def test_unscheduled_terminating_pod_is_failed_and_force_deleted():
     sim = Sim()
-    sim.add_pod("p", node=None, phase="Pending", finalizers=["example.com/hold"])
+    # left to a scheduler that does not run: the built-in one never binds it
+    sim.add_pod("p", node=None, phase="Pending", finalizers=["example.com/hold"],
+                scheduler_name="no-such-scheduler")
     sim.advance_to(30)
+    assert "nodeName" not in sim.pod("p")["spec"]
     sim.c.delete("Pod", "p")  # unscheduled: grace 0, kept by its finalizer
     assert sim.pod("p")["metadata"]["deletionGracePeriodSeconds"] == 0
     sim.advance_to(39.9)

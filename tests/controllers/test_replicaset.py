@@ -2,10 +2,11 @@
 active pods only, slow-start creation, scale-down order, adoption and release, status with
 minReadySeconds on the virtual clock, the ReplicaFailure condition and the events.
 
-The cluster has no kubelets and no scheduler: pods that must look scheduled get a ``nodeName``
+The cluster has no kubelets, and the templates name a scheduler that does not run, so the
+built-in scheduler leaves the pods alone: pods that must look scheduled get a ``nodeName``
 from the template, a node ``ghost`` that the test stands in for (a Node object and a lease it
 renews, but no kubelet: its pods stay as the test leaves them, and a deleted one stays
-Terminating); the test sets pod statuses itself.
+Terminating); the others stay unbound. The test sets pod statuses itself.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from fakekube.controllers.replicaset import (BURST_REPLICAS, ReplicaSetControlle
 from fakekube.kubelet import KubeletController
 
 SUFFIX = "[bcdfghjklmnpqrstvwxz2456789]{5}"
+NO_SCHEDULER = "no-such-scheduler"  # template pods without a node stay unbound
 
 
 def make_cluster(**options) -> fakekube.Cluster:
@@ -66,6 +68,8 @@ def replicaset(name="web", replicas=3, labels=None, node=None, min_ready=0, **sp
     pod_spec: dict = {"containers": [{"name": "c", "image": "nginx"}]}
     if node:
         pod_spec["nodeName"] = node
+    else:
+        pod_spec["schedulerName"] = NO_SCHEDULER
     body = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": name},
             "spec": {"replicas": replicas, "selector": {"matchLabels": dict(labels)},
                      "template": {"metadata": {"labels": dict(labels)}, "spec": pod_spec}}}
@@ -410,6 +414,8 @@ def test_deleted_replicaset_pods_are_collected_by_the_gc():
     c = make_cluster()
     c.create(replicaset("web", 2))
     c.settle()
+    got = pods(c)
+    assert len(got) == 2 and all("nodeName" not in p["spec"] for p in got)  # deleted at once
     c.delete("ReplicaSet", "web")
     c.settle()
     assert pods(c) == []

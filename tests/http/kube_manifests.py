@@ -29,10 +29,17 @@ def statefulset(name: str = "web", replicas: int = 3, claims: bool = True) -> di
     return sts
 
 
+NO_SCHEDULER = "no-such-scheduler"
+
+
 def pod(name: str, node: str | None = "node-1", labels: dict | None = None) -> dict:
+    """A busybox pod bound to ``node``; with ``node=None`` a pod that stays unbound (Pending,
+    deleted at once), as it names a scheduler that does not run."""
     spec: dict = {"containers": [{"name": "app", "image": "busybox:1.36"}]}
     if node:
         spec["nodeName"] = node
+    else:
+        spec["schedulerName"] = NO_SCHEDULER
     return {"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "namespace": "default",
                          "labels": labels or {"app": "demo"}},

@@ -45,6 +45,7 @@ def test_crud_patch_types_apply(lk):
     c.patch(StatefulSet.Scale, "web", {"spec": {"replicas": 3}})
     assert c.get(StatefulSet.Scale, "web").spec.replicas == 3
     assert cluster.get("StatefulSet", "web")["spec"]["replicas"] == 3
+    ep.settle()  # the controllers are done with it: no status write races the replace
     obj = c.get(StatefulSet, "web")
     obj.spec.replicas = 2
     c.replace(obj)

@@ -170,6 +170,29 @@ def test_bodies_and_content_types(served_plain):
     assert s == 504
 
 
+def test_create_needs_a_name_usable_as_a_storage_key():
+    """core/v1 Event validation leaves the name alone; the storage key catches it (upstream
+    NamespaceKeyFunc): 400, not a crash."""
+    from fakekube.http.rest import RestApi
+
+    cluster = fakekube.Cluster(nodes=0)
+    rest = RestApi(cluster.api, clock=cluster.clock)
+    path = "/api/v1/namespaces/default/events"
+    cases = [({"reason": "x"}, "Name parameter required."),
+             ({"metadata": {"name": ".."}}, "Name parameter invalid: \"..\": may not be '..'"),
+             ({"metadata": {"name": "a/b%"}},
+              "Name parameter invalid: \"a/b%\": may not contain '/';may not contain '%'")]
+    for body, message in cases:
+        for query in ("", "?dryRun=All"):
+            resp = rest.handle("POST", path + query, {"content-type": "application/json"},
+                               json.dumps(body).encode())
+            got = json.loads(resp.body)
+            assert (resp.status, got["reason"], got["message"]) == (400, "BadRequest", message)
+    resp = rest.handle("POST", path, {}, json.dumps({"metadata": {"generateName": "ev-"}}).encode())
+    assert resp.status == 201 and json.loads(resp.body)["metadata"]["name"].startswith("ev-")
+    assert len(cluster.list("Event", "default")["items"]) == 1
+
+
 def test_tables(served_plain):
     cluster, ep = served_plain
     cluster.create(pod("t-0"))
