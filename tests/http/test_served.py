@@ -34,11 +34,12 @@ def test_deadlines_jump_and_settle_waits(served_plain):
     assert ready == "Unknown"
 
 
-def test_virtual_time_follows_the_wall_when_idle(served_plain):
+def test_virtual_time_follows_the_wall_when_idle(served_plain, monkeypatch):
     cluster, ep = served_plain
     ep.settle()
     t0 = cluster.now
-    time.sleep(0.3)
+    real_wall = ep.loop._wall
+    monkeypatch.setattr(ep.loop, "_wall", lambda: real_wall() + 0.3)  # 0.3 s pass, unslept
     cluster.create(pod("later", node=None))  # any request brings the clock up to the wall
     ep.rest.handle("GET", "/api/v1/namespaces", {}, b"")
     assert 0.2 <= cluster.now - t0 < 5
