@@ -53,6 +53,7 @@ Simplified or not emulated (documented so that tests do not rely on them):
 from __future__ import annotations
 
 import base64
+import bisect
 import binascii
 import json
 import re
@@ -3784,8 +3785,38 @@ def _needs_health_check(spec: dict) -> bool:
     return spec.get("type") == "LoadBalancer" and spec.get("externalTrafficPolicy") == "Local"
 
 
+def _dotted_octets(ip: str) -> tuple[int, int, int, int] | None:
+    """The octets of ``ip`` when it is four dot-separated runs of ASCII digits, each at
+    most 255 (leading zeros allowed, as the slow path's ``int`` reads them); else None."""
+    parts = ip.split(".")
+    if len(parts) != 4:
+        return None
+    a, b, c, d = parts
+    if not (a.isdigit() and b.isdigit() and c.isdigit() and d.isdigit()) or not ip.isascii():
+        return None
+    octets = (int(a), int(b), int(c), int(d))
+    if max(octets) > 255:
+        return None
+    return octets
+
+
 def _non_special_ip(ip: str, path: str) -> list[FieldError]:
     """``ValidateNonSpecialIP``: not unspecified, loopback or link-local."""
+    octets = _dotted_octets(ip) if "." in ip and ":" not in ip else None
+    if octets is not None:  # the common case, without ``ipaddress``
+        a, b, c, d = octets
+        if a == 127:
+            return [FieldError.invalid(path, ip, "may not be in the loopback range "
+                                                 "(127.0.0.0/8, ::1/128)")]
+        if a == 169 and b == 254:
+            return [FieldError.invalid(path, ip, "may not be in the link-local range "
+                                                 "(169.254.0.0/16, fe80::/10)")]
+        if a == 224 and b == 0 and c == 0:
+            return [FieldError.invalid(path, ip, "may not be in the link-local multicast "
+                                                 "range (224.0.0.0/24, ff02::/10)")]
+        if a == 0 and b == 0 and c == 0 and d == 0:
+            return [FieldError.invalid(path, ip, f"may not be unspecified ({ip})")]
+        return []
     import ipaddress
 
     try:
@@ -4537,8 +4568,12 @@ def _prepare_namespace_update(new: dict, old: dict, gates: Gates) -> None:
 # Endpoints
 
 
-def _validate_endpoints(ep: dict, gates: Gates) -> list[FieldError]:
-    """``ValidateEndpoints``."""
+def _validate_endpoints(ep: dict, gates: Gates, known: set[int] | None = None
+                        ) -> list[FieldError]:
+    """``ValidateEndpoints``. ``known``: the ids of address objects of the stored object
+    an update replaces; they passed this validation when stored (stored objects are never
+    changed, and an address's checks depend on nothing else), so they are not checked
+    again."""
     errs = validate_object_meta(ep.get("metadata") or {}, True, name_is_dns1123_subdomain)
     for i, ss in enumerate(ep.get("subsets") or ()):
         p = f"subsets[{i}]"
@@ -4547,7 +4582,11 @@ def _validate_endpoints(ep: dict, gates: Gates) -> list[FieldError]:
             errs.append(FieldError.required(p, "must specify `addresses` or "
                                                "`notReadyAddresses`"))
         for key, lst in (("addresses", addrs), ("notReadyAddresses", not_ready)):
+            if known is not None and known.issuperset(map(id, lst)):
+                continue
             for j, addr in enumerate(lst):
+                if known is not None and id(addr) in known:
+                    continue
                 ap = f"{p}.{key}[{j}]"
                 ip = addr.get("ip", "")
                 errs.extend(_ip_errors(ip, ap + ".ip"))
@@ -4583,7 +4622,11 @@ def _validate_endpoints(ep: dict, gates: Gates) -> list[FieldError]:
 
 def _validate_endpoints_update(new: dict, old: dict, gates: Gates) -> list[FieldError]:
     errs = validate_object_meta_update(new.get("metadata") or {}, old.get("metadata") or {})
-    errs.extend(_validate_endpoints(new, gates))
+    known: set[int] = set()
+    for ss in old.get("subsets") or ():
+        known.update(map(id, ss.get("addresses") or ()))
+        known.update(map(id, ss.get("notReadyAddresses") or ()))
+    errs.extend(_validate_endpoints(new, gates, known))
     return errs
 
 
@@ -4591,50 +4634,138 @@ def _address_key(addr: dict) -> tuple:
     return addr.get("ip", ""), (addr.get("targetRef") or {}).get("uid", "")
 
 
-def _repack_subsets(ep: dict) -> None:
+# The Endpoints bodies :func:`_repack_subsets` made canonical, by id (held, so that the id
+# stays theirs): an update of one of them, once stored (stored objects are never changed),
+# starts from its sorted addresses instead of sorting again.
+_CANONICAL: dict[int, dict] = {}
+
+
+def _canonical(ep: dict) -> None:
+    if len(_CANONICAL) >= 1024:
+        _CANONICAL.clear()
+    _CANONICAL[id(ep)] = ep
+
+
+def _repack_subsets(ep: dict, old: dict | None = None) -> None:
     """``RepackSubsets``: one subset per distinct set of addresses, with every port those
     addresses serve; an address not ready for some port is not ready for it. Addresses are
     sorted by IP (then target UID) and ports by name, port and protocol (upstream sorts by a
-    hash)."""
+    hash); the first address object seen for an (IP, target UID) is the one kept.
+
+    ``old``: the stored object an update replaces. When both have one subset and ``old``
+    was made canonical here, the result is built from ``old``'s sorted lists: the address
+    objects ``ep`` shares with them keep their order, the others are inserted."""
     subsets = ep.get("subsets")
     if not subsets:
         return
+    if old is not None and len(subsets) == 1 and _CANONICAL.pop(id(old), None) is old:
+        out = _repack_onto(subsets[0], old)
+        if out is not None:
+            ep["subsets"] = out
+            _canonical(ep)
+            return
     addresses: dict[tuple, dict] = {}
     by_port: dict[tuple, dict[tuple, bool]] = {}
     port_objs: dict[tuple, dict | None] = {}
     for ss in subsets:
-        ports = ss.get("ports") or [None]
-        for port in ports:
+        ready_l = ss.get("addresses") or ()
+        not_l = ss.get("notReadyAddresses") or ()
+        rkeys = [_address_key(a) for a in ready_l]
+        nkeys = [_address_key(a) for a in not_l]
+        for k, a in zip(rkeys, ready_l):
+            if k not in addresses:
+                addresses[k] = a
+        for k, a in zip(nkeys, not_l):
+            if k not in addresses:
+                addresses[k] = a
+        for port in ss.get("ports") or (None,):
             pkey = (json.dumps(port, sort_keys=True) if port is not None else "",)
             port_objs[pkey] = port
-            ready_map = by_port.setdefault(pkey, {})
-            for ready, lst in ((True, ss.get("addresses") or ()),
-                               (False, ss.get("notReadyAddresses") or ())):
-                for addr in lst:
-                    akey = _address_key(addr)
-                    addresses.setdefault(akey, addr)
-                    if ready_map.get(akey, True):
-                        ready_map[akey] = ready
+            # Ready for a port unless some subset lists the address as not ready for it.
+            ready_map = by_port.get(pkey)
+            if ready_map is None:
+                ready_map = by_port[pkey] = dict.fromkeys(rkeys, True)
+            else:
+                for k in rkeys:
+                    ready_map.setdefault(k, True)
+            ready_map.update(dict.fromkeys(nkeys, False))
     groups: dict[tuple, list] = {}
     for pkey, ready_map in by_port.items():
         gkey = tuple(sorted(ready_map.items()))
         groups.setdefault(gkey, []).append(port_objs[pkey])
     out = []
     for gkey, ports in groups.items():
+        # gkey is sorted by address key (each once): the addresses come out in order.
         ready = [addresses[a] for a, r in gkey if r]
         not_ready = [addresses[a] for a, r in gkey if not r]
         subset: dict[str, Any] = {}
         if ready:
-            subset["addresses"] = sorted(ready, key=_address_key)
+            subset["addresses"] = ready
         if not_ready:
-            subset["notReadyAddresses"] = sorted(not_ready, key=_address_key)
+            subset["notReadyAddresses"] = not_ready
         real_ports = [p for p in ports if p is not None]
         if real_ports:
             subset["ports"] = sorted(real_ports, key=lambda p: (
                 p.get("name", ""), p.get("port", 0), p.get("protocol", "")))
         out.append(subset)
-    out.sort(key=lambda s: json.dumps(s, sort_keys=True))
+    if len(out) > 1:
+        out.sort(key=lambda s: json.dumps(s, sort_keys=True))
     ep["subsets"] = out
+    _canonical(ep)
+
+
+def _repack_onto(ss: dict, old: dict) -> list[dict] | None:
+    """What :func:`_repack_subsets` makes of the single subset ``ss``, given ``old``, a
+    canonical object with one subset; None when the shortcut does not apply (an address
+    object listed twice, or two addresses with one key: the general path decides)."""
+    osubs = old.get("subsets") or ()
+    if len(osubs) != 1:
+        return None
+    ready, not_ready = ss.get("addresses") or (), ss.get("notReadyAddresses") or ()
+    r_ids, n_ids = list(map(id, ready)), list(map(id, not_ready))
+    r_set, n_set = set(r_ids), set(n_ids)
+    if len(r_set) != len(r_ids) or len(n_set) != len(n_ids) or not r_set.isdisjoint(n_set):
+        return None
+    lists = []
+    fresh = []
+    for objs, ids, id_set, old_list in ((ready, r_ids, r_set, osubs[0].get("addresses") or ()),
+                                        (not_ready, n_ids, n_set,
+                                         osubs[0].get("notReadyAddresses") or ())):
+        old_ids = set(map(id, old_list))
+        if old_ids.issubset(id_set):
+            kept = list(old_list)
+        else:
+            kept = [a for a in old_list if id(a) in id_set]
+        new_ids = id_set - old_ids
+        if new_ids:
+            by_id = dict(zip(ids, objs))
+            for i in new_ids:
+                addr = by_id[i]
+                key = _address_key(addr)
+                at = bisect.bisect_left(kept, key, key=_address_key)
+                if at < len(kept) and _address_key(kept[at]) == key:
+                    return None
+                kept.insert(at, addr)
+                fresh.append((key, len(lists)))
+        lists.append(kept)
+    for key, side in fresh:  # no key on both sides
+        other = lists[1 - side]
+        at = bisect.bisect_left(other, key, key=_address_key)
+        if at < len(other) and _address_key(other[at]) == key:
+            return None
+    port_objs: dict[str, dict | None] = {}
+    for port in ss.get("ports") or (None,):
+        port_objs[json.dumps(port, sort_keys=True) if port is not None else ""] = port
+    subset: dict[str, Any] = {}
+    if lists[0]:
+        subset["addresses"] = lists[0]
+    if lists[1]:
+        subset["notReadyAddresses"] = lists[1]
+    real_ports = [p for p in port_objs.values() if p is not None]
+    if real_ports:
+        subset["ports"] = sorted(real_ports, key=lambda p: (
+            p.get("name", ""), p.get("port", 0), p.get("protocol", "")))
+    return [subset]
 
 
 # --------------------------------------------------------------------------------------------
@@ -4850,7 +4981,7 @@ def _validate_endpoints_update_then_canonicalize(new: dict, old: dict,
                                                  gates: Gates) -> list[FieldError]:
     errs = _validate_endpoints_update(new, old, gates)
     if not errs:
-        _repack_subsets(new)
+        _repack_subsets(new, old)
     return errs
 
 
