@@ -21,6 +21,7 @@ so the packing order never causes a write.
 
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 
@@ -29,7 +30,7 @@ from ..api.objects import deep_copy, rfc3339
 from ..api.store import DELETED, WatchEvent
 from ..runtime import Controller, Result
 from .endpointslice import (LABEL_HEADLESS, TRIGGER_TIME, SelectorIndex, TriggerTimeTracker,
-                            find_port, is_pod_ready, services_for_pod_change,
+                            _selects, find_port, is_pod_ready, pod_change,
                             should_pod_be_in_endpoints, should_set_hostname)
 
 __all__ = ["EndpointsController", "MAX_CAPACITY", "OVER_CAPACITY"]
@@ -99,31 +100,77 @@ def _count(subsets: list[dict] | None) -> int:
                for ss in subsets or ())
 
 
-def _repack(subsets: list[dict]) -> list[dict]:
-    """Group the one-address subsets by their port set, ready addresses first (enough for
-    truncation to work per group; the API repacks canonically)."""
-    groups: dict[tuple, dict] = {}
-    for ss in subsets:
-        ports = ss.get("ports")
-        pk = tuple(_port_key(p) for p in ports) if ports else ()
-        g = groups.get(pk)
-        if g is None:
-            g = groups[pk] = {"addresses": [], "notReadyAddresses": []}
-            if ports:
-                g["ports"] = ports
-        g["addresses"].extend(ss.get("addresses") or ())
-        g["notReadyAddresses"].extend(ss.get("notReadyAddresses") or ())
+def _build_subsets(order: list[str], entries: dict[str, tuple]) -> list[dict]:
+    """The pods' pieces (in pod order) grouped by their port set (in order of first
+    appearance), each group's ready addresses then the not-ready ones, in pod order: enough
+    for truncation to work per group; the API repacks canonically."""
+    groups: dict[tuple, tuple[list, list, list | None]] = {}
+    for pname in order:
+        for pk, ports, ready, addr in entries[pname][2]:
+            g = groups.get(pk)
+            if g is None:
+                g = groups[pk] = ([], [], ports)
+            (g[0] if ready else g[1]).append(addr)
     out = []
-    for g in groups.values():
+    for ready, not_ready, ports in groups.values():
         merged: dict = {}
-        if g["addresses"]:
-            merged["addresses"] = g["addresses"]
-        if g["notReadyAddresses"]:
-            merged["notReadyAddresses"] = g["notReadyAddresses"]
-        if "ports" in g:
-            merged["ports"] = g["ports"]
+        if ready:
+            merged["addresses"] = ready
+        if not_ready:
+            merged["notReadyAddresses"] = not_ready
+        if ports:
+            merged["ports"] = ports
         out.append(merged)
     return out
+
+
+class _Groups:
+    """The pods' pieces grouped as :func:`_build_subsets` groups them, kept up to date pod
+    by pod: port key -> [ready pod names, their addresses, not-ready pod names, their
+    addresses, ports], each list in pod order."""
+
+    __slots__ = ("groups",)
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple, list] = {}
+
+    def add(self, pname: str, pieces: tuple) -> None:
+        groups = self.groups
+        for pk, ports, ready, addr in pieces:
+            g = groups.get(pk)
+            if g is None:
+                g = groups[pk] = [[], [], [], [], ports]
+            names, addrs = (g[0], g[1]) if ready else (g[2], g[3])
+            i = bisect.bisect_left(names, pname)
+            names.insert(i, pname)
+            addrs.insert(i, addr)
+
+    def remove(self, pname: str, pieces: tuple) -> None:
+        groups = self.groups
+        for pk, _ports, ready, _addr in pieces:
+            g = groups[pk]
+            names, addrs = (g[0], g[1]) if ready else (g[2], g[3])
+            i = bisect.bisect_left(names, pname)
+            del names[i]
+            del addrs[i]
+            if not g[0] and not g[2]:
+                del groups[pk]
+
+    def subsets(self, order: list[str], entries: dict[str, tuple]) -> list[dict]:
+        """What ``_build_subsets(order, entries)`` returns (fresh lists)."""
+        if len(self.groups) > 1:  # groups in order of first appearance: built afresh
+            return _build_subsets(order, entries)
+        out = []
+        for ready_names, ready, not_names, not_ready, ports in self.groups.values():
+            merged: dict = {}
+            if ready:
+                merged["addresses"] = list(ready)
+            if not_ready:
+                merged["notReadyAddresses"] = list(not_ready)
+            if ports:
+                merged["ports"] = ports
+            out.append(merged)
+        return out
 
 
 def truncate(subsets: list[dict]) -> bool:
@@ -152,6 +199,31 @@ def truncate(subsets: list[dict]) -> bool:
     return True
 
 
+class _State:
+    """What the last sync of a Service left, for the next one to redo only what changed.
+
+    ``entries`` (pod name -> entry, see ``_subsets_of``) and ``order`` (their names, sorted:
+    the pods' list order) are every selected pod; ``groups`` their pieces grouped for the
+    object, ``desired`` the union of their triples. ``in_sync`` says the stored object (``stored``, with triples ``stored_triples``)
+    needed no write at the end of that sync. ``dirty`` gathers the pods with an event since
+    (selected before or after it). ``valid`` holds when that sync completed."""
+
+    __slots__ = ("svc", "entries", "order", "groups", "desired", "stored", "stored_triples",
+                 "in_sync", "dirty", "valid")
+
+    def __init__(self, svc: dict) -> None:
+        self.svc = svc
+        self.entries: dict[str, tuple] = {}
+        self.order: list[str] = []
+        self.groups = _Groups()
+        self.desired: set[tuple] = set()
+        self.stored: dict | None = None
+        self.stored_triples: set[tuple] = set()
+        self.in_sync = False
+        self.dirty: set[str] = set()
+        self.valid = False
+
+
 class EndpointsController(Controller):
     """Keeps the Endpoints object of every Service with a selector in line with its pods."""
 
@@ -165,11 +237,8 @@ class EndpointsController(Controller):
         self.triggers = TriggerTimeTracker()
         self.recorder = ctx.recorder("endpoint-controller")
         self.selectors = SelectorIndex()  # turns pod events into Service keys
-        # service key -> pod name -> (pod, service, its one-address subsets, their
-        # (address, ready, port) triples), reused while both objects are unchanged
-        self._pods: dict[tuple[str, str], dict[str, tuple]] = {}
-        # service key -> (the stored Endpoints object, its triples)
-        self._stored: dict[tuple[str, str], tuple[dict, set]] = {}
+        # service key -> what its last sync knew (pods, entries, the stored object)
+        self._states: dict[tuple[str, str], _State] = {}
         self._writing: tuple[int, tuple[str, str]] | None = None
         for svc in self.services:
             self.selectors.set(svc)
@@ -192,7 +261,16 @@ class EndpointsController(Controller):
         self.queue.add((m["namespace"], m["name"]))
 
     def _on_pod(self, ev: WatchEvent) -> None:
-        for key in services_for_pod_change(self.selectors, ev):
+        keys, touched = pod_change(self.selectors, ev)
+        if touched:
+            states = self._states
+            meta = ev.obj["metadata"]
+            ns, name = meta.get("namespace", ""), meta["name"]
+            for svc in touched:
+                state = states.get((ns, svc))
+                if state is not None:
+                    state.dirty.add(name)
+        for key in keys:
             self.queue.add(key)
 
     def _on_endpoints(self, ev: WatchEvent) -> None:
@@ -208,37 +286,99 @@ class EndpointsController(Controller):
         ns, name = key
         svc = self.services.get(name, ns)
         if svc is None:
+            self._states.pop(key, None)
             self._guarded(key, lambda: self.client.delete("Endpoints", name, ns))
             self.triggers.forget(key)
-            self._pods.pop(key, None)
-            self._stored.pop(key, None)
             return None
         spec = svc.get("spec") or {}
         selector = spec.get("selector")
         if spec.get("type") == "ExternalName" or not selector:
-            self._pods.pop(key, None)
+            self._states.pop(key, None)
             return None
+        current = self.endpoints.get(name, ns)
+        state = self._states.get(key)
+        if state is not None:
+            dirty, state.dirty = state.dirty, set()
+            if state.valid and state.svc is svc and state.stored is current:
+                state.valid = False  # until this sync completes
+                return self._sync_changed(key, svc, state, dirty, current)
+        state = self._states[key] = _State(svc)
         (k, v), *rest = selector.items()
         pods = self.pods.by_label(k, v, ns)
         if rest:
             pods = [p for p in pods if all((p["metadata"].get("labels") or {}).get(a) == b
                                            for a, b in selector.items())]
         trigger = self.triggers.compute(key, svc, pods)
-        before = self._pods.get(key, {})
-        now: dict[str, tuple] = {}
-        subsets: list[dict] = []
-        desired: set[tuple] = set()
+        entries = state.entries
+        desired = state.desired
+        groups = state.groups
         for pod in pods:
+            entry = self._subsets_of(pod, svc)
             pname = pod["metadata"]["name"]
-            entry = before.get(pname)
-            if entry is None or entry[0] is not pod or entry[1] is not svc:
-                entry = (pod, svc, *self._subsets_of(pod, svc))
-            now[pname] = entry
-            subsets.extend(entry[2])
+            entries[pname] = entry
+            groups.add(pname, entry[2])
             desired.update(entry[3])
-        self._pods[key] = now
-        subsets = _repack(subsets)
-        current = self.endpoints.get(name, ns)
+        state.order = list(entries)
+        stored = None
+        if current is not None:
+            stored = _flatten(current.get("subsets"))
+        return self._finish(key, svc, state, trigger, current, stored)
+
+    def _sync_changed(self, key: tuple[str, str], svc: dict, state: _State, dirty: set[str],
+                      current: dict | None) -> Result | None:
+        """The sync of a Service whose last sync completed and whose object is unchanged,
+        looking only at the pods in ``dirty``; decides and writes as the full sync."""
+        ns = key[0]
+        selector = svc["spec"]["selector"]
+        entries, order, desired = state.entries, state.order, state.desired
+        groups = state.groups
+        members: dict[str, dict | None] = {}
+        changed = False
+        for pname in sorted(dirty):
+            pod = self.pods.get(pname, ns)
+            if pod is not None and not _selects(selector, pod["metadata"].get("labels")):
+                pod = None
+            members[pname] = pod
+            old = entries.get(pname)
+            if pod is None:
+                if old is None:
+                    continue
+                del entries[pname]
+                del order[bisect.bisect_left(order, pname)]
+                groups.remove(pname, old[2])
+                if old[3]:
+                    desired.difference_update(old[3])
+                    changed = True
+                continue
+            if old is not None and old[0] is pod:
+                continue
+            new = self._subsets_of(pod, svc)
+            entries[pname] = new
+            if old is None:
+                bisect.insort(order, pname)
+            else:
+                groups.remove(pname, old[2])
+            groups.add(pname, new[2])
+            if old is not None and old[3] == new[3]:
+                continue
+            if old is not None and old[3]:
+                desired.difference_update(old[3])
+                changed = True
+            if new[3]:
+                desired.update(new[3])
+                changed = True
+        trigger = self.triggers.update(key, svc, members)
+        if not changed and state.in_sync:
+            state.valid = True
+            return None
+        return self._finish(key, svc, state, trigger, current, state.stored_triples)
+
+    def _finish(self, key: tuple[str, str], svc: dict, state: _State, trigger: float | None,
+                current: dict | None, stored: set | None) -> Result | None:
+        """Compare the desired endpoints with the stored object; write if they differ."""
+        ns, name = key
+        spec = svc.get("spec") or {}
+        desired = state.desired
         svc_labels = svc["metadata"].get("labels") or {}
         if current is not None:
             cur_labels = dict(current["metadata"].get("labels") or {})
@@ -246,26 +386,26 @@ class EndpointsController(Controller):
             ann = current["metadata"].get("annotations") or {}
             capacity_ok = (_count(current.get("subsets")) <= MAX_CAPACITY
                            and OVER_CAPACITY not in ann)
-            known = self._stored.get(key)
-            stored = known[1] if known is not None and known[0] is current else _flatten(
-                current.get("subsets"))
             if cur_labels == svc_labels and capacity_ok and stored == desired:
-                self._stored[key] = (current, stored)
+                state.stored, state.stored_triples = current, stored
+                state.in_sync = state.valid = True
                 return None
             new = dict(current)  # subsets are replaced below; metadata is edited
             new["metadata"] = deep_copy(current["metadata"])
         else:
             new = {"apiVersion": "v1", "kind": "Endpoints",
                    "metadata": {"name": name, "namespace": ns}}
+        subsets = state.groups.subsets(state.order, state.entries)
         meta = new["metadata"]
         ann = dict(meta.get("annotations") or {})
         if trigger is not None:
             ann[TRIGGER_TIME] = rfc3339(trigger)
         else:
             ann.pop(TRIGGER_TIME, None)
+        written_triples = desired
         if truncate(subsets):
             ann[OVER_CAPACITY] = "truncated"
-            desired = _flatten(subsets)
+            written_triples = _flatten(subsets)
         else:
             ann.pop(OVER_CAPACITY, None)
         labels = dict(svc_labels)
@@ -285,7 +425,6 @@ class EndpointsController(Controller):
                 written = self._guarded(key, lambda: self.client.create(new))
             else:
                 written = self._guarded(key, lambda: self.client.update(new))
-            self._stored[key] = (written, desired)
         except errors.ApiError as exc:
             causes = (exc.details or {}).get("causes") or ()
             if current is None and isinstance(exc, errors.Forbidden) and any(
@@ -300,28 +439,37 @@ class EndpointsController(Controller):
             if self.queue.failures(key) >= MAX_RETRIES:
                 return None  # handleErr: dropped after maxRetries
             raise
+        state.stored = written
+        same = written_triples is desired
+        state.stored_triples = set(desired) if same else written_triples
+        wm = written["metadata"]
+        wlabels = dict(wm.get("labels") or {})
+        wlabels.pop(LABEL_HEADLESS, None)
+        state.in_sync = (wlabels == svc_labels and OVER_CAPACITY not in (
+            wm.get("annotations") or {}) and _count(written.get("subsets")) <= MAX_CAPACITY
+            and (same or state.stored_triples == desired))
+        state.valid = True
         return None
 
     @staticmethod
-    def _subsets_of(pod: dict, svc: dict) -> tuple[list[dict], tuple]:
-        """One pod's part of the Endpoints: one-address subsets (one per port) and their
-        (address, ready, port) triples."""
+    def _subsets_of(pod: dict, svc: dict) -> tuple:
+        """One pod's part of the Endpoints: (pod, service, its one-address pieces as
+        (port key, ports, ready, address), their (address, ready, port) triples)."""
         spec = svc.get("spec") or {}
         publish = bool(spec.get("publishNotReadyAddresses"))
         if not should_pod_be_in_endpoints(pod, publish):
-            return [], ()
+            return (pod, svc, (), ())
         addr = _address(svc, pod)
         if addr is None:
-            return [], ()
+            return (pod, svc, (), ())
         ready = publish or is_pod_ready(pod)
-        bucket = "addresses" if ready else "notReadyAddresses"
         akey = _addr_key(addr)
         ports = spec.get("ports") or ()
         if not ports:
             if (spec.get("clusterIP") or "") == "None":
-                return [{bucket: [addr]}], ((akey, ready, None),)
-            return [], ()
-        subsets, triples = [], []
+                return (pod, svc, (((), None, ready, addr),), ((akey, ready, None),))
+            return (pod, svc, (), ())
+        pieces, triples = [], []
         for sp in ports:
             number = find_port(pod, sp)
             if number is None:
@@ -331,9 +479,10 @@ class EndpointsController(Controller):
                 port = {"name": sp["name"], **port}
             if sp.get("appProtocol") is not None:
                 port["appProtocol"] = sp["appProtocol"]
-            subsets.append({bucket: [addr], "ports": [port]})
-            triples.append((akey, ready, _port_key(port)))
-        return subsets, tuple(triples)
+            pk = _port_key(port)
+            pieces.append(((pk,), [port], ready, addr))
+            triples.append((akey, ready, pk))
+        return (pod, svc, tuple(pieces), tuple(triples))
 
     def _guarded(self, key: tuple[str, str], write):
         self._writing = (threading.get_ident(), key)

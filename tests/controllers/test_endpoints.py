@@ -179,3 +179,65 @@ def test_truncation_keeps_at_most_the_capacity(groups) -> None:
         assert kept_ready == MAX_CAPACITY and kept_not == 0
     else:
         assert kept_ready == total_ready and kept_ready + kept_not == MAX_CAPACITY
+
+
+# -- a property ----------------------------------------------------------------------------
+
+
+def expected_addresses(c: fakekube.Cluster, publish: bool) -> tuple[dict, dict]:
+    """NET-4 from the pods themselves: name -> IP, ready and not ready."""
+    ready, not_ready = {}, {}
+    for p in c.list("Pod", "default", label_selector="app=nginx")["items"]:
+        st_ = p.get("status") or {}
+        if st_.get("phase") in ("Succeeded", "Failed") or not st_.get("podIP"):
+            continue
+        if p["metadata"].get("deletionTimestamp") and not publish:
+            continue
+        is_ready = any(x["type"] == "Ready" and x["status"] == "True"
+                       for x in st_.get("conditions") or ())
+        (ready if publish or is_ready else not_ready)[p["metadata"]["name"]] = st_["podIP"]
+    return ready, not_ready
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["create", "delete", "unready", "ready", "relabel",
+                                           "port"]),
+                          st.integers(0, 5)), min_size=1, max_size=14),
+       st.booleans())
+def test_endpoints_always_match_the_pods(ops, publish) -> None:
+    """For all sequences of pod and Service changes, the Endpoints object (kept up to date
+    incrementally between syncs) holds exactly the pods' addresses, sorted, on the Service's
+    current port."""
+    c = make_cluster()
+    c.create(service(headless=True, publishNotReadyAddresses=publish))
+    port = 80
+    for op, i in ops:
+        name = f"web-{i}"
+        exists = any(p["metadata"]["name"] == name
+                     for p in c.list("Pod", "default")["items"])
+        if op == "create" and not exists:
+            c.create(pod(name, f"node-{i % 2 + 1}", hostname=name, subdomain="nginx"))
+        elif op == "delete" and exists:
+            c.delete("Pod", name)
+        elif op in ("unready", "ready"):
+            c.set_pod_ready(name, op == "ready")
+        elif op == "relabel" and exists:
+            c.patch("Pod", name, {"metadata": {"labels": {"app": "other"}}})
+        elif op == "port":
+            port = 80 + i
+            c.patch("Service", "nginx", {"spec": {"ports": [
+                {"name": "web", "port": port, "targetPort": "http"}]}})
+        c.settle()
+        ep = c.get("Endpoints", "nginx")
+        got_ready, got_not_ready = {}, {}
+        for ss in ep.get("subsets") or ():
+            assert [p["port"] for p in ss["ports"]] == [8080]
+            for key, into in (("addresses", got_ready), ("notReadyAddresses", got_not_ready)):
+                lst = ss.get(key) or []
+                assert [a["ip"] for a in lst] == sorted(a["ip"] for a in lst)
+                for a in lst:
+                    into[a["targetRef"]["name"]] = a["ip"]
+                    assert a["hostname"] == a["targetRef"]["name"]
+        assert (got_ready, got_not_ready) == expected_addresses(c, publish)
+        svc = c.get("Service", "nginx")
+        assert svc["spec"]["ports"][0]["port"] == port
