@@ -38,7 +38,7 @@ from ..runtime import Controller, Result
 
 __all__ = ["EndpointSliceController", "CONTROLLER_NAME", "should_pod_be_in_endpoints",
            "should_set_hostname", "find_port", "is_pod_ready", "TriggerTimeTracker",
-           "services_for_pod_change", "SelectorIndex"]
+           "services_for_pod_change", "pod_change", "SelectorIndex"]
 
 CONTROLLER_NAME = "endpointslice-controller.k8s.io"
 LABEL_SERVICE_NAME = "kubernetes.io/service-name"
@@ -183,6 +183,39 @@ class TriggerTimeTracker:
             return svc_time
         return earliest
 
+    def update(self, key: tuple[str, str], svc: dict,
+               changed: dict[str, dict | None]) -> float | None:
+        """What :meth:`compute` returns, given only the pods that may differ from the last
+        call for ``key`` (``changed``: pod name -> the pod if it is still selected, else
+        None); every other selected pod must be the very object seen last time. Falls back
+        to nothing: the caller guarantees a previous :meth:`compute` for ``key``."""
+        seen, last_svc = self._state[key]
+        earliest: float | None = None
+        for name, pod in changed.items():
+            prev = seen.get(name)
+            if pod is None:
+                if prev is not None:
+                    del seen[name]
+                continue
+            if prev is not None and prev[0] is pod:
+                continue
+            t = _ready_time(pod)
+            seen[name] = (pod, t)
+            if t is None:
+                continue
+            before = prev[1] if prev is not None else None
+            if before is None or t > before:
+                earliest = t if earliest is None else min(earliest, t)
+        created = svc["metadata"].get("creationTimestamp")
+        svc_time = _timestamp(created) if created else 0.0
+        if last_svc is None or svc_time > last_svc:
+            earliest = svc_time if earliest is None else min(earliest, svc_time)
+        self._state[key] = (seen, svc_time)
+        return earliest
+
+    def knows(self, key: tuple[str, str]) -> bool:
+        return key in self._state
+
     def forget(self, key: tuple[str, str]) -> None:
         self._state.pop(key, None)
 
@@ -257,22 +290,38 @@ class SelectorIndex:
 def services_for_pod_change(index: SelectorIndex, ev: WatchEvent) -> list[tuple[str, str]]:
     """``GetServicesToUpdateOnPodChange``: the keys of the Services whose endpoints a pod
     event may change."""
+    return pod_change(index, ev)[0]
+
+
+def pod_change(index: SelectorIndex, ev: WatchEvent
+               ) -> tuple[list[tuple[str, str]], set[str]]:
+    """A pod event seen from the Services: the keys :func:`services_for_pod_change` gives
+    (the syncs upstream's handler queues), and the names of every Service that selects the
+    pod before or after the event, whether or not it matters to them (the controllers'
+    incremental state notes the pod as changed there)."""
     pod = ev.obj
     meta = pod["metadata"]
     ns = meta.get("namespace", "")
+    labels = meta.get("labels")
+    now = index.matching(ns, labels)
     if ev.old is None or ev.type == DELETED:
-        return [(ns, n) for n in sorted(index.matching(ns, meta.get("labels")))]
+        if ev.old is not None and ev.old["metadata"].get("labels") != labels:
+            touched = now | index.matching(ns, ev.old["metadata"].get("labels"))
+        else:
+            touched = now
+        return [(ns, n) for n in sorted(now)], touched
+    old_labels = ev.old["metadata"].get("labels")
+    before = now if old_labels == labels else index.matching(ns, old_labels)
+    touched = now | before if before is not now else now
     if ev.old["metadata"].get("resourceVersion") == meta.get("resourceVersion"):
-        return []
+        return [], touched
     changed, labels_changed = _pod_changed(ev.old, pod)
     if not changed and not labels_changed:
-        return []
-    now = index.matching(ns, meta.get("labels"))
+        return [], touched
     if not labels_changed:
-        return [(ns, n) for n in sorted(now)]
-    before = index.matching(ns, ev.old["metadata"].get("labels"))
+        return [(ns, n) for n in sorted(now)], touched
     keys = (now | before) if changed else (now ^ before)
-    return [(ns, n) for n in sorted(keys)]
+    return [(ns, n) for n in sorted(keys)], touched
 
 
 def _address_types(svc: dict) -> list[str]:
@@ -422,6 +471,40 @@ def _is_placeholder_of(sl: dict, placeholder: dict) -> bool:
 # The controller
 
 
+class _Family:
+    """One address type of a Service as its last sync left it (see :class:`_SyncState`)."""
+
+    __slots__ = ("entries", "placed", "pk_counts")
+
+    def __init__(self, entries: dict[str, tuple]) -> None:
+        self.entries = entries                 # pod name -> entry (``_endpoint_of``)
+        self.placed: dict[str, str] = {}       # pod name -> the slice holding its endpoint
+        self.pk_counts: dict[tuple, int] = {}  # port key -> eligible pods that have it
+
+
+class _SyncState:
+    """What the last sync of a Service knew, for the next one to redo only what changed.
+
+    ``valid`` holds when that sync ended with every slice of the Service exactly as the
+    reconciler wants it: each endpoint in the slices belongs to one selected pod, once, in
+    a slice of its port key, equal (beyond hash) to what the pod gives now, and every
+    eligible pod's endpoint is in some slice. Then, while the Service object, the stored
+    slices (``slices``, compared by identity) and the nodes' zones (``epoch``) stay the
+    same, a sync only has to look at the pods noted in ``dirty`` (every pod with an event
+    since, selected before or after it) and at the slices that hold their endpoints: the
+    full reconciliation would keep every other slice as it is."""
+
+    __slots__ = ("svc", "epoch", "slices", "families", "dirty", "valid")
+
+    def __init__(self, svc: dict, epoch: int) -> None:
+        self.svc = svc
+        self.epoch = epoch
+        self.slices: dict[str, dict] = {}
+        self.families: dict[str, _Family] = {}
+        self.dirty: set[str] = set()
+        self.valid = False
+
+
 class EndpointSliceController(Controller):
     """Keeps the EndpointSlices of every Service with a selector in line with its pods."""
 
@@ -440,12 +523,16 @@ class EndpointSliceController(Controller):
         # (namespace, service, address type) -> pod name -> what the pod gave at the last
         # sync: (pod, node, service, eligible, ports, port key, endpoint, endpoint hash)
         self._endpoints: dict[tuple[str, str, str], dict[str, tuple]] = {}
+        self._states: dict[tuple[str, str], _SyncState] = {}
+        # Bumped when a node appears, goes or changes zone: what endpoints hold of nodes.
+        self._node_epoch = 0
         self._writing: tuple[int, tuple[str, str]] | None = None
         for svc in self.services:
             self.selectors.set(svc)
         self.services.table.handlers.append(self._on_service)
         self.pods.table.handlers.append(self._on_pod)
         self.slices.table.handlers.append(self._on_slice)
+        self.nodes.table.handlers.append(self._on_node)
         for svc in self.services:
             m = svc["metadata"]
             self.queue.add((m["namespace"], m["name"]))
@@ -461,8 +548,26 @@ class EndpointSliceController(Controller):
         self.queue.add((m["namespace"], m["name"]))
 
     def _on_pod(self, ev: WatchEvent) -> None:
-        for key in services_for_pod_change(self.selectors, ev):
+        keys, touched = pod_change(self.selectors, ev)
+        if touched:
+            states = self._states
+            meta = ev.obj["metadata"]
+            ns, name = meta.get("namespace", ""), meta["name"]
+            for svc in touched:
+                state = states.get((ns, svc))
+                if state is not None:
+                    state.dirty.add(name)
+        for key in keys:
             self.queue.add(key)
+
+    def _on_node(self, ev: WatchEvent) -> None:
+        # Only a node's existence and zone reach endpoints; nothing is queued, as upstream
+        # (the next sync of each Service reads the nodes afresh).
+        if ev.type != ADDED and ev.type != DELETED and (
+                (ev.old["metadata"].get("labels") or {}).get(ZONE_LABEL)
+                == (ev.obj["metadata"].get("labels") or {}).get(ZONE_LABEL)):
+            return
+        self._node_epoch += 1
 
     def _on_slice(self, ev: WatchEvent) -> None:
         keys = []
@@ -500,22 +605,40 @@ class EndpointSliceController(Controller):
                 self.triggers.forget(key)
             for family in ("IPv4", "IPv6"):
                 self._endpoints.pop((ns, name, family), None)
+            self._states.pop(key, None)
             return None
+        slices = self._managed_slices(ns, name)
+        state = self._states.get(key)
+        if state is not None:
+            dirty, state.dirty = state.dirty, set()
+            if (state.valid and state.svc is svc and state.epoch == self._node_epoch
+                    and len(slices) == len(state.slices)
+                    and all(state.slices.get(s["metadata"]["name"]) is s for s in slices)):
+                state.valid = False  # until this sync succeeds
+                if self._sync_changed(key, svc, state, dirty, slices):
+                    return None
+        state = self._states[key] = _SyncState(svc, self._node_epoch)
         pods = self._pods_for(ns, selector)
-        slices = [s for s in self.slices.by_label(LABEL_SERVICE_NAME, name, ns)
-                  if (s["metadata"].get("labels") or {}).get(LABEL_MANAGED_BY) == CONTROLLER_NAME
-                  and not s["metadata"].get("deletionTimestamp")]
         trigger = self.triggers.compute(key, svc, pods)
         problems: list[str] = []
         supported = _address_types(svc)
         to_delete = [s for s in slices if s.get("addressType") not in supported]
+        complete = True
         for address_type in supported:
             mine = [s for s in slices if s.get("addressType") == address_type]
-            self._reconcile_address_type(svc, pods, mine, trigger, address_type, problems)
-        self._write(svc, [], [], to_delete, trigger)
+            complete &= self._reconcile_address_type(svc, pods, mine, trigger, address_type,
+                                                     problems)
+        complete &= self._write(svc, [], [], to_delete, trigger)
         if problems:
             raise errors.InternalError("; ".join(problems))
+        if complete:
+            self._remember(key, svc, state, supported)
         return None
+
+    def _managed_slices(self, ns: str, name: str) -> list[dict]:
+        return [s for s in self.slices.by_label(LABEL_SERVICE_NAME, name, ns)
+                if (s["metadata"].get("labels") or {}).get(LABEL_MANAGED_BY) == CONTROLLER_NAME
+                and not s["metadata"].get("deletionTimestamp")]
 
     def _pods_for(self, ns: str, selector: dict) -> list[dict]:
         (k, v), *rest = selector.items()
@@ -526,8 +649,8 @@ class EndpointSliceController(Controller):
 
     def _reconcile_address_type(self, svc: dict, pods: list[dict], existing: list[dict],
                                 trigger: float | None, address_type: str,
-                                problems: list[str]) -> None:
-        """``reconcileByAddressType``."""
+                                problems: list[str]) -> bool:
+        """``reconcileByAddressType``; False if the writes were cut short."""
         spec = svc.get("spec") or {}
         m = svc["metadata"]
         to_create: list[dict] = []
@@ -575,13 +698,218 @@ class EndpointSliceController(Controller):
         for pk, slices in existing_by_ports.items():
             if pk not in desired:
                 to_delete.extend(slices)
+        self._placeholder(svc, existing, to_create, to_delete, address_type)
+        return self._write(svc, to_create, to_update, to_delete, trigger)
+
+    @staticmethod
+    def _placeholder(svc: dict, existing: list[dict], to_create: list[dict],
+                     to_delete: list[dict], address_type: str) -> None:
+        """The placeholder slice: created when every slice goes and none comes; a lone
+        placeholder that would be replaced by an equal one stays."""
         if len(existing) == len(to_delete) and not to_create:
             placeholder = new_slice(svc, [], address_type)
             if len(to_delete) == 1 and _is_placeholder_of(to_delete[0], placeholder):
-                to_delete = []
+                to_delete.clear()
             else:
                 to_create.append(placeholder)
-        self._write(svc, to_create, to_update, to_delete, trigger)
+
+    # -- the incremental sync ----------------------------------------------------------------
+
+    def _remember(self, key: tuple[str, str], svc: dict, state: _SyncState,
+                  supported: list[str]) -> None:
+        """After a full sync that completed: record what the next sync may build on."""
+        ns, name = key
+        if svc["metadata"].get("deletionTimestamp"):
+            return  # no creates for a Service being deleted: desired endpoints may be unplaced
+        slices = self._managed_slices(ns, name)
+        state.slices = {s["metadata"]["name"]: s for s in slices}
+        for family in supported:
+            entries = self._endpoints.get((ns, name, family))
+            if entries is None:
+                return
+            fam = state.families[family] = _Family(entries)
+            counts = fam.pk_counts
+            for e in entries.values():
+                if e[3]:
+                    counts[e[5]] = counts.get(e[5], 0) + 1
+            for sl in slices:
+                if sl.get("addressType") == family and not self._place(fam, sl):
+                    return
+            for pname, e in entries.items():
+                if e[3] and e[6] is not None and pname not in fam.placed:
+                    return
+        if any(s.get("addressType") not in supported for s in slices):
+            return
+        state.valid = True
+
+    @staticmethod
+    def _place(fam: _Family, sl: dict) -> bool:
+        """Note where the endpoints of ``sl`` are; False if one is not an endpoint the
+        reconciler would keep there as it is (so the state cannot be built on)."""
+        entries, placed = fam.entries, fam.placed
+        sname = sl["metadata"]["name"]
+        pk = None
+        for ep in sl.get("endpoints") or ():
+            ref = ep.get("targetRef")
+            pname = ref.get("name") if ref else None
+            e = entries.get(pname) if pname else None
+            if e is None or e[6] is None or pname in placed:
+                return False
+            if e[6] is not ep and (e[7] != _endpoint_hash(ep)
+                                   or not _equal_beyond_hash(e[6], ep)):
+                return False
+            if pk is None:
+                pk = _port_key(sl.get("ports"))
+            if pk != e[5]:
+                return False
+            placed[pname] = sname
+        return True
+
+    def _sync_changed(self, key: tuple[str, str], svc: dict, state: _SyncState,
+                      dirty: set[str], slices: list[dict]) -> bool:
+        """The sync of a Service whose state is valid, looking only at the pods in
+        ``dirty`` and the slices that hold their endpoints. Writes exactly what the full
+        sync would write; returns False, before changing anything, when the changes leave
+        the simple case (a missing node, several port mappings): the full sync then runs."""
+        ns, name = key
+        spec = svc["spec"]
+        selector = spec["selector"]
+        publish = bool(spec.get("publishNotReadyAddresses"))
+        names = sorted(dirty)
+        members: dict[str, dict | None] = {}
+        get_pod = self.pods.get
+        for pname in names:
+            pod = get_pod(pname, ns)
+            members[pname] = pod if pod is not None and _selects(
+                selector, pod["metadata"].get("labels")) else None
+        nodes = self.nodes
+        plans: list[tuple[str, _Family, list[tuple[str, tuple | None]], dict]] = []
+        for family, fam in state.families.items():
+            entries = fam.entries
+            changes: list[tuple[str, tuple | None]] = []
+            counts = dict(fam.pk_counts)
+            for pname in names:
+                pod = members[pname]
+                old = entries.get(pname)
+                new = None
+                if pod is not None:
+                    node_name = (pod.get("spec") or {}).get("nodeName") or ""
+                    node = nodes.get(node_name) if node_name else None
+                    if old is not None and old[0] is pod and old[1] is node and old[2] is svc:
+                        new = old
+                    else:
+                        new = self._endpoint_of(pod, node, svc, family)
+                    if new[3] and node is None and not publish:
+                        return False  # a problem to report: the full sync reports it
+                if old is not None and old[3]:
+                    counts[old[5]] -= 1
+                    if not counts[old[5]]:
+                        del counts[old[5]]
+                if new is not None and new[3]:
+                    counts[new[5]] = counts.get(new[5], 0) + 1
+                changes.append((pname, new))
+            if len(counts) > 1:
+                return False  # port mappings in pod order: left to the full sync
+            plans.append((family, fam, changes, counts))
+        # Committed from here on.
+        for family, fam, changes, counts in plans:
+            entries = fam.entries
+            for pname, new in changes:
+                if new is None:
+                    entries.pop(pname, None)
+                else:
+                    entries[pname] = new
+            fam.pk_counts = counts
+        trigger = self.triggers.update(key, svc, members)
+        supported = list(state.families)
+        complete = True
+        for family, fam, changes, counts in plans:
+            mine = [s for s in slices if s.get("addressType") == family]
+            complete &= self._reconcile_changed(svc, fam, names, mine, trigger, family)
+        to_delete = [s for s in slices if s.get("addressType") not in supported]
+        complete &= self._write(svc, [], [], to_delete, trigger)
+        if not complete:
+            return True  # cut short: the state stays invalid, the next sync is a full one
+        now_slices = {s["metadata"]["name"]: s for s in self._managed_slices(ns, name)}
+        old_slices = state.slices
+        for family, fam, changes, counts in plans:
+            placed = fam.placed
+            redo = [n for n, s in old_slices.items()
+                    if s.get("addressType") == family and now_slices.get(n) is not s]
+            if redo:
+                gone = set(redo)
+                moved = [p for p, s in placed.items() if s in gone]
+                for p in moved:
+                    del placed[p]
+            else:
+                moved = []
+            for n, s in now_slices.items():
+                if s.get("addressType") == family and old_slices.get(n) is not s:
+                    if not self._place(fam, s):
+                        return True
+            entries = fam.entries
+            for pname in (*names, *moved):
+                e = entries.get(pname)
+                if e is not None and e[3] and e[6] is not None and pname not in placed:
+                    return True
+            for pname, new in changes:
+                if new is None:
+                    placed.pop(pname, None)
+        state.slices = now_slices
+        state.valid = True
+        return True
+
+    def _reconcile_changed(self, svc: dict, fam: _Family, names: list[str],
+                           existing: list[dict], trigger: float | None,
+                           address_type: str) -> bool:
+        """``reconcileByAddressType`` for a valid state (at most one port mapping), with
+        the pods ``names`` changed: only the slices that held their endpoints are looked
+        into."""
+        to_create: list[dict] = []
+        to_update: list[dict] = []
+        to_delete: list[dict] = []
+        existing_by_ports: dict[tuple, list[dict]] = {}
+        for sl in existing:
+            if _owned_by(sl, svc):
+                existing_by_ports.setdefault(_port_key(sl.get("ports")), []).append(sl)
+            else:
+                to_delete.append(sl)
+        entries, placed = fam.entries, fam.placed
+        for pk in fam.pk_counts:  # at most one
+            group = existing_by_ports.get(pk, [])
+            touched = {placed[p] for p in names if p in placed}
+            dirty = set(names)
+            wanted = set()
+            for sl in group:
+                if sl["metadata"]["name"] in touched:
+                    for ep in sl.get("endpoints") or ():
+                        ref = ep.get("targetRef")
+                        pname = ref.get("name") if ref else None
+                        if pname and pname not in dirty:
+                            wanted.add(pname)
+            wanted.update(dirty)
+            desired: dict[tuple, dict] = {}
+            ports = None
+            for pname in sorted(wanted):
+                e = entries.get(pname)
+                if e is None or not e[3] or e[5] != pk:
+                    continue
+                ports = e[4]
+                if e[6] is not None:
+                    desired[e[7]] = e[6]
+            if ports is None:
+                ports = next(e[4] for e in entries.values() if e[3] and e[5] == pk)
+            untouched = {sl["metadata"]["name"] for sl in group} - touched
+            c, u, d = self._reconcile_ports(svc, group, desired, ports, address_type,
+                                            untouched)
+            to_create.extend(c)
+            to_update.extend(u)
+            to_delete.extend(d)
+        for pk, slices in existing_by_ports.items():
+            if pk not in fam.pk_counts:
+                to_delete.extend(slices)
+        self._placeholder(svc, existing, to_create, to_delete, address_type)
+        return self._write(svc, to_create, to_update, to_delete, trigger)
 
     @staticmethod
     def _endpoint_of(pod: dict, node: dict | None, svc: dict, address_type: str) -> tuple:
@@ -596,10 +924,13 @@ class EndpointSliceController(Controller):
         return (pod, node, svc, True, ports, _port_key(ports), ep, _endpoint_hash(ep))
 
     def _reconcile_ports(self, svc: dict, existing: list[dict], desired: dict[tuple, dict],
-                         ports: list[dict], address_type: str
+                         ports: list[dict], address_type: str,
+                         untouched: set[str] | None = None
                          ) -> tuple[list[dict], list[dict], list[dict]]:
         """``reconcileByPortMapping``: keep what is still desired in place, fill slices that
-        changed anyway, then the fullest unchanged one, then new slices."""
+        changed anyway, then the fullest unchanged one, then new slices. The slices named
+        in ``untouched`` hold only endpoints that are desired as they are (and are left
+        out of ``desired``): they are not looked into."""
         max_n = self.max_per_slice
         by_name: dict[str, dict] = {}
         unchanged: list[str] = []
@@ -611,6 +942,16 @@ class EndpointSliceController(Controller):
         for sl in sorted(existing, key=lambda s: s["metadata"]["name"]):
             sname = sl["metadata"]["name"]
             by_name[sname] = sl
+            if untouched is not None and sname in untouched:
+                labels, labels_changed = slice_labels(sl, svc)
+                if labels_changed:
+                    copy = _fresh(sl)
+                    copy["metadata"]["labels"] = labels
+                    by_name[sname] = copy
+                    updated.append(sname)
+                else:
+                    unchanged.append(sname)
+                continue
             old_eps = sl.get("endpoints") or []
             kept: list[dict] = []
             changed = False
@@ -687,9 +1028,10 @@ class EndpointSliceController(Controller):
     # -- writing ---------------------------------------------------------------------------
 
     def _write(self, svc: dict, to_create: list[dict], to_update: list[dict],
-               to_delete: list[dict], trigger: float | None) -> None:
+               to_delete: list[dict], trigger: float | None) -> bool:
         """``finalize``: a create paired with a delete becomes an update of the slice that
-        would have been deleted; no creates for a Service being deleted."""
+        would have been deleted; no creates for a Service being deleted. False if the
+        writes stopped short (the namespace is going away)."""
         m = svc["metadata"]
         key = (m["namespace"], m["name"])
         to_delete = list(to_delete)
@@ -706,7 +1048,7 @@ class EndpointSliceController(Controller):
             else:
                 i += 1
         if not (to_create or to_update or to_delete):
-            return
+            return True
         self._writing = (threading.get_ident(), key)
         try:
             if not m.get("deletionTimestamp"):
@@ -716,7 +1058,7 @@ class EndpointSliceController(Controller):
                         self.client.create(_wire(sl))
                     except errors.Forbidden as exc:
                         if _namespace_terminating(exc):
-                            return
+                            return False
                         raise
             for sl in to_update:
                 self._stamp(sl, trigger)
@@ -726,6 +1068,7 @@ class EndpointSliceController(Controller):
                 self.client.delete("EndpointSlice", sm["name"], sm["namespace"])
         finally:
             self._writing = None
+        return True
 
     @staticmethod
     def _stamp(sl: dict, trigger: float | None) -> None:
