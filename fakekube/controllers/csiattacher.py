@@ -62,20 +62,49 @@ class CSIAttacherController(Controller):
         ctx = self.ctx
         self.vas = ctx.informer("VolumeAttachment")
         self.pvs = ctx.informer("PersistentVolume")
+        # PV name -> names of the VolumeAttachments naming it, in the informer's order
+        # (None once an attachment changed the volume it names: then the list is scanned)
+        self._by_pv: dict[str | None, dict[str, None]] | None = {}
         self.vas.table.handlers.append(self._on_va)
         self.pvs.table.handlers.append(self._on_pv)
         for va in self.vas:  # added to a running cluster: pick up what is there
+            self._index(va, True)
             self.queue.add(("va", va["metadata"]["name"]))
+
+    def _index(self, va: dict, add: bool) -> None:
+        if self._by_pv is None:
+            return
+        pv, name = _pv_name(va), va["metadata"]["name"]
+        if add:
+            self._by_pv.setdefault(pv, {})[name] = None
+            return
+        names = self._by_pv.get(pv)
+        if names is not None:
+            names.pop(name, None)
+            if not names:
+                del self._by_pv[pv]
+
+    def _attachments_of(self, pv: str) -> list[dict]:
+        """The VolumeAttachments naming volume ``pv``, in the informer's order."""
+        if self._by_pv is None:
+            return [va for va in self.vas if _pv_name(va) == pv]
+        get = self.vas.get
+        return [va for va in map(get, self._by_pv.get(pv, ())) if va is not None]
 
     # -- event handlers ------------------------------------------------------------------
 
     def _on_va(self, ev: WatchEvent) -> None:
         va = ev.obj
         if ev.type == DELETED:
+            self._index(va, False)
             pv = _pv_name(va)
             if pv:
                 self.queue.add(("pv", pv))
             return
+        if ev.type == ADDED:
+            self._index(va, True)
+        elif _pv_name(ev.old) != _pv_name(va):
+            self._by_pv = None  # the order of the index is no longer the informer's
         self.queue.add(("va", va["metadata"]["name"]))
 
     def _on_pv(self, ev: WatchEvent) -> None:
@@ -90,8 +119,8 @@ class CSIAttacherController(Controller):
         if ev.type == ADDED or (ev.old or {}).get("metadata", {}).get(
                 "deletionTimestamp") != m.get("deletionTimestamp"):
             # attachments that were waiting for this volume (missing, or being deleted)
-            for va in self.vas:
-                if _pv_name(va) == name and not (va.get("status") or {}).get("attached"):
+            for va in self._attachments_of(name):
+                if not (va.get("status") or {}).get("attached"):
                     self.queue.add(("va", va["metadata"]["name"]))
 
     # -- reconcile -----------------------------------------------------------------------
@@ -187,9 +216,8 @@ class CSIAttacherController(Controller):
         ours = [f for f in fins if f.startswith(FINALIZER_PREFIX)]
         if not ours:
             return
-        for va in self.vas:
-            if _pv_name(va) == name:
-                return  # still needed by an attachment
+        if self._attachments_of(name):
+            return  # still needed by an attachment
         rest = [f for f in fins if not f.startswith(FINALIZER_PREFIX)]
         self.client.patch("PersistentVolume", name, None,
                           {"metadata": {"finalizers": rest or None}})
