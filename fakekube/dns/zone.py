@@ -128,6 +128,10 @@ class Zone:
         self._svc_modes: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._slices_of: dict[tuple[str, str], set[str]] = {}
         self._slice_svc: dict[tuple[str, str], str] = {}
+        # (namespace, slice) -> (what the records depend on beyond each endpoint,
+        # id(endpoint) -> (endpoint, its records)): stored endpoints are never changed,
+        # so a slice rewritten with mostly the same endpoint objects is re-indexed cheaply.
+        self._slice_eps: dict[tuple[str, str], tuple[tuple, dict[int, tuple]]] = {}
         self._namespaces: set[str] = set()
         reg = api.registry
         self._services = api.table(reg.by_kind("Service"))
@@ -404,6 +408,7 @@ class Zone:
                 members.discard(name)
                 if not members:
                     del self._slices_of[(ns, svc)]
+        self._slice_eps.pop((ns, name), None)
         self._set(("slice", ns, name), ())
 
     def _slice(self, sl: dict) -> None:
@@ -426,6 +431,7 @@ class Zone:
         mode = self._svc_modes.get((ns, svc)) if svc else None
         if mode is None or mode[0] == "external" or sl.get("addressType") not in ("IPv4",
                                                                                    "IPv6"):
+            self._slice_eps.pop((ns, name), None)
             self._set(("slice", ns, name), ())
             return
         headless = mode[0] == "headless"
@@ -440,22 +446,39 @@ class Zone:
                 pname = (p.get("name") or "").lower()
                 srv.append((f"_{pname}._{proto}.{fq}" if pname else "", str(number)))
         recs: list[Record] = []
+        sig = (fq, headless, tuple(srv))
+        known = self._slice_eps.get((ns, name))
+        before = known[1] if known is not None and known[0] == sig else {}
+        now: dict[int, tuple] = {}
         for ep in sl.get("endpoints") or ():
-            if (ep.get("conditions") or {}).get("ready") is False:
-                continue
-            hostname = ep.get("hostname")
-            for addr in ep.get("addresses") or ():
-                t = AAAA if ":" in addr else A
-                host = f"{(hostname or _dashed(addr)).lower()}.{fq}"
-                recs.append((host, t, addr))
-                recs.append((reverse_name(addr), PTR, host))
-                if headless:
-                    recs.append((fq, t, addr))
-                    for owner, number in srv:
-                        if owner:
-                            recs.append((owner, SRV, f"{number} {host}"))
-                        recs.append((fq, SRV, f"{number} {host}"))
+            got = before.get(id(ep))
+            if got is None or got[0] is not ep:
+                got = (ep, self._endpoint_records(ep, fq, headless, srv))
+            now[id(ep)] = got
+            recs.extend(got[1])
+        self._slice_eps[(ns, name)] = (sig, now)
         self._set(("slice", ns, name), recs)
+
+    @staticmethod
+    def _endpoint_records(ep: dict, fq: str, headless: bool,
+                          srv: list[tuple[str, str]]) -> tuple[Record, ...]:
+        """The records one endpoint of a slice gives (none when it is not ready)."""
+        if (ep.get("conditions") or {}).get("ready") is False:
+            return ()
+        recs: list[Record] = []
+        hostname = ep.get("hostname")
+        for addr in ep.get("addresses") or ():
+            t = AAAA if ":" in addr else A
+            host = f"{(hostname or _dashed(addr)).lower()}.{fq}"
+            recs.append((host, t, addr))
+            recs.append((reverse_name(addr), PTR, host))
+            if headless:
+                recs.append((fq, t, addr))
+                for owner, number in srv:
+                    if owner:
+                        recs.append((owner, SRV, f"{number} {host}"))
+                    recs.append((fq, SRV, f"{number} {host}"))
+        return tuple(recs)
 
     # -- pods --------------------------------------------------------------------------------
 
