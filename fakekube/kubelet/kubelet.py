@@ -371,13 +371,33 @@ class KubeletController(Controller):
         if cidr and (agent.ips is None or agent.ips.cidr != cidr):
             agent.ips = PodIPAllocator(cidr)
             wake = True
-        if ev.old is not None and (ev.old.get("status") or {}).get("volumesAttached") != (
-                ev.obj.get("status") or {}).get("volumesAttached"):
-            wake = True
-        if wake:
+        attached: set | None = None
+        if not wake and ev.old is not None:
+            before = (ev.old.get("status") or {}).get("volumesAttached")
+            after = (ev.obj.get("status") or {}).get("volumesAttached")
+            if before != after:
+                # Only the pods using a volume that came or went can see a difference.
+                attached = ({v.get("name") for v in before or ()}
+                            ^ {v.get("name") for v in after or ()})
+        if wake or attached:
             for pod in self.pods.by_field("spec.nodeName", name):
+                if attached is not None and not self._uses_volume(pod, attached):
+                    continue
                 m = pod["metadata"]
                 self.queue.add(("pod", m["namespace"], m["name"]))
+
+    def _uses_volume(self, pod: dict, names: set) -> bool:
+        """Whether one of the pod's claims is bound to a volume whose unique name (as in
+        ``status.volumesAttached``) is in ``names``."""
+        ns = pod["metadata"]["namespace"]
+        for vol in (pod.get("spec") or {}).get("volumes") or ():
+            claim_name = _volume_claim(pod, vol)
+            claim = self.claims.get(claim_name, ns) if claim_name else None
+            pv_name = (claim.get("spec") or {}).get("volumeName") if claim else None
+            pv = self.volumes.get(pv_name) if pv_name else None
+            if pv is not None and unique_volume_name(pv) in names:
+                return True
+        return False
 
     def _wake_claim(self, namespace: str, claim: str) -> None:
         for ns, name in self.claim_users.get((namespace, claim), ()):
