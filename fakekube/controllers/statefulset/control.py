@@ -20,6 +20,7 @@ never re-created while an object of its name exists (at most one pod per identit
 
 from __future__ import annotations
 
+import operator
 from typing import Callable
 
 import attrs
@@ -57,6 +58,20 @@ class StatefulSetControl:
         # consistent (identity, storage, claim ownership): not checked again until one moves.
         self._consistent: dict[str, tuple] = {}
         self.claim_version: Callable[[str, str], str] = lambda ns, name: ""
+        # (namespace, set name) -> what the set's last OrderedReady sync found settled
+        self._settled: dict[tuple[str, str], _Settled] = {}
+        self._wrote = False  # set by _process_replica when it updated the pod
+        self._ordinals: dict[str, int] = {}  # pod name -> ordinal_of
+
+    def claim_changed(self, namespace: str, set_name: str, ordinal: int) -> None:
+        """A claim of the replica at ``ordinal`` changed: that replica, and every later one,
+        is no longer known settled (its consistency depends on its claims)."""
+        memo = self._settled.get((namespace, set_name))
+        if memo is not None:
+            memo.truncate(ordinal - memo.start)
+
+    def forget(self, namespace: str, set_name: str) -> None:
+        self._settled.pop((namespace, set_name), None)
 
     # -- entry point (UpdateStatefulSet) ---------------------------------------------------
 
@@ -111,7 +126,8 @@ class StatefulSetControl:
     def _truncate_history(self, sset: dict, pods: list[dict], revisions: list[dict],
                           current: dict, update: dict) -> None:
         live = {current["metadata"]["name"], update["metadata"]["name"]}
-        live.update(policy.pod_revision(p) for p in pods)
+        facts = self.facts
+        live.update(facts(p).revision for p in pods)
         old = [r for r in revisions if r["metadata"]["name"] not in live]
         limit = (sset.get("spec") or {}).get("revisionHistoryLimit", 10)
         if limit < 0 or len(old) <= limit:
@@ -135,27 +151,46 @@ class StatefulSetControl:
                         "collisionCount": collision_count}
 
         facts = self.facts
-
-        def refresh(*lists) -> None:
-            counts = policy.compute_status(
-                (facts(p) for lst in lists for p in (lst.known() if isinstance(lst, _Replicas)
-                                                     else lst)),
-                mrs, current_name, update_name, now)
-            status.update(counts)
-
-        refresh(pods)
         start, end = policy.start_ordinal(sset), policy.end_ordinal(sset)
         replica_count = spec.get("replicas", 1)
         replicas: list[dict | None] = [None] * max(0, replica_count)
         condemned: list[dict] = []
+        others: list[dict] = []  # claimed pods without an ordinal: counted, never processed
+        ordinal_of = self._ordinal
         for pod in pods:
-            ordinal = policy.ordinal_of(pod)
+            ordinal = ordinal_of(pod)
             if start <= ordinal <= end:
                 replicas[ordinal - start] = pod
             elif ordinal >= 0:
                 condemned.append(pod)
+            else:
+                others.append(pod)
         strategy = spec.get("updateStrategy") or {}
         partition = (strategy.get("rollingUpdate") or {}).get("partition", 0)
+        monotonic = not policy.allows_burst(sset)
+        deleting = bool(sset["metadata"].get("deletionTimestamp"))
+
+        # The settled prefix: replicas the last sync found Running, Ready, available and
+        # consistent, whose pod objects (and claims) have not changed since. Nothing the
+        # sync does depends on them beyond what it counts, so it starts after them.
+        sm = sset["metadata"]
+        settled = self._settled_prefix((sm["namespace"], sm["name"]), (
+            sm["uid"], sm.get("generation"), current_name, update_name, mrs, start),
+            replicas, monotonic and not deleting)
+
+        def refresh(*lists) -> None:
+            counts = policy.compute_status(
+                (facts(p) for lst in lists for p in lst), mrs, current_name, update_name, now)
+            if settled is not None:
+                settled.add_counts(counts, current_name, update_name)
+            status.update(counts)
+
+        def rest() -> list[dict]:
+            """The replicas (stored or built) past the settled prefix."""
+            skip = len(settled.pods) if settled is not None else 0
+            return [p for p in replicas[skip:] if p is not None]
+
+        refresh(rest(), condemned, others)
 
         def build(i: int) -> dict:
             """``newVersionedStatefulSetPod`` for an empty slot, built only when the loop
@@ -170,29 +205,36 @@ class StatefulSetControl:
             replicas[i] = pod
             return pod
 
-        condemned.sort(key=policy.ordinal_of, reverse=True)
+        condemned.sort(key=lambda p: (-ordinal_of(p), p["metadata"]["name"]))
         reps = _Replicas(replicas, build)
+        skip = len(settled.pods) if settled is not None else 0
 
-        first_unhealthy = next((_MISSING if p is None else p for p in replicas
+        first_unhealthy = next((_MISSING if p is None else p for p in replicas[skip:]
                                 if p is None or not facts(p).healthy), None)
         if first_unhealthy is None:
             first_unhealthy = next((p for p in reversed(condemned)
                                     if not facts(p).healthy), None)
 
-        if sset["metadata"].get("deletionTimestamp"):
+        if deleting:
             return status  # SS-12: a set being deleted only reports
 
-        monotonic = not policy.allows_burst(sset)
-
         def finish(err: errors.ApiError | None = None) -> dict:
-            refresh(reps, condemned)
+            refresh(rest(), condemned)
             if err is not None:
                 raise _Failed(status, err)
             return status
 
+        def process(i: int) -> bool:
+            self._wrote = False
+            stop = self._process_replica(sset, update_set, monotonic, reps, i, mrs, now)
+            if settled is not None and not stop and not self._wrote and len(
+                    settled.pods) == i:
+                pod = replicas[i]
+                settled.append(pod, facts(pod).revision)
+            return stop
+
         # 1. the replicas, in ordinal order
-        if self._run_for_all(reps, lambda i: self._process_replica(
-                sset, update_set, monotonic, reps, i, mrs, now), monotonic, finish):
+        if self._run_for_all(reps, process, monotonic, finish, skip):
             return status
         # 2. claim ownership of condemned pods, before they go (SS-31)
         if self.gates.get("StatefulSetAutoDeletePVC", True):
@@ -206,13 +248,16 @@ class StatefulSetControl:
         if self._run_for_all(condemned, lambda i: self._process_condemned(
                 sset, first_unhealthy, monotonic, condemned, i, mrs, now), monotonic, finish):
             return status
-        refresh(reps, condemned)
+        refresh(rest(), condemned)
         # 4. updates
         if strategy.get("type", "RollingUpdate") == "OnDelete":
             return status
         if self.gates.get("MaxUnavailableStatefulSet", False):
             return self._update_with_max_unavailable(sset, reps, update_name, status,
                                                      partition)
+        if (settled is not None and len(settled.pods) == len(reps)
+                and settled.revisions.count(update_name) == len(reps)):
+            return status  # every replica settled on the update revision: nothing to roll
         for target in range(len(reps) - 1, partition - 1, -1):
             pod = reps[target]
             f = facts(pod)
@@ -228,12 +273,13 @@ class StatefulSetControl:
         return status
 
     def _run_for_all(self, pods: list[dict], fn: Callable[[int], bool], monotonic: bool,
-                     finish: Callable[..., dict]) -> bool:
+                     finish: Callable[..., dict], skip: int = 0) -> bool:
         """``runForAll``: monotonic stops at the first pod that says stop; Parallel runs
         every pod in slow-start batches (1, 2, 4, ... up to 500) and stops only on errors.
+        ``skip``: the leading pods known to say neither (settled; monotonic only).
         Returns whether the sync must end now (its status already refreshed)."""
         if monotonic:
-            for i in range(len(pods)):
+            for i in range(skip, len(pods)):
                 try:
                     stop = fn(i)
                 except errors.ApiError as exc:
@@ -280,8 +326,38 @@ class StatefulSetControl:
             return True
         if self._is_consistent(sset, update_set, pod):
             return False
+        self._wrote = True
         self.pods.update_stateful_pod(update_set, deep_copy(pod))
         return False
+
+    def _settled_prefix(self, key: tuple[str, str], version: tuple, replicas: list,
+                        use: bool) -> _Settled | None:
+        """The set's settled prefix still valid for this sync (trimmed to the replicas whose
+        pod objects are the very ones found settled), or a new empty one; None when the
+        sync is not OrderedReady (Parallel's batches see every replica)."""
+        memo = self._settled.get(key)
+        if not use:
+            if memo is not None:
+                del self._settled[key]
+            return None
+        if memo is None or memo.version != version:
+            memo = self._settled[key] = _Settled(version)
+            return memo
+        pods = memo.pods
+        n = min(len(pods), len(replicas))
+        same = list(map(operator.is_, pods[:n], replicas[:n]))
+        memo.truncate(same.index(False) if False in same else n)
+        return memo
+
+    def _ordinal(self, pod: dict) -> int:
+        """``ordinal_of``, remembered per name."""
+        name = pod["metadata"]["name"]
+        got = self._ordinals.get(name)
+        if got is None:
+            if len(self._ordinals) > 100_000:
+                self._ordinals.clear()
+            got = self._ordinals[name] = policy.ordinal_of(pod)
+        return got
 
     def _is_consistent(self, sset: dict, update_set: dict, pod: dict) -> bool:
         """identityMatches && storageMatches && ClaimsMatchRetentionPolicy, remembered per
@@ -343,6 +419,44 @@ class StatefulSetControl:
         if not policy.inconsistent_status(sset, status):
             return
         self.write_status(sset, status)
+
+
+class _Settled:
+    """What the last OrderedReady sync of a set found settled: the replicas from the first
+    ordinal on that were created, Running and Ready, available, not terminating, and
+    consistent (identity, storage, claims) without a write, as the stored pod objects that
+    showed it, with their revisions. ``version`` is what those verdicts depend on besides
+    the pods and their claims: the set's uid and generation, the current and update
+    revisions, minReadySeconds (availability, once reached, lasts while the pod object is
+    unchanged) and the start ordinal."""
+
+    __slots__ = ("version", "start", "pods", "revisions")
+
+    def __init__(self, version: tuple) -> None:
+        self.version = version
+        self.start = version[-1]
+        self.pods: list[dict] = []
+        self.revisions: list[str] = []
+
+    def append(self, pod: dict, revision: str) -> None:
+        self.pods.append(pod)
+        self.revisions.append(revision)
+
+    def truncate(self, n: int) -> None:
+        n = max(0, n)
+        if n < len(self.pods):
+            del self.pods[n:]
+            del self.revisions[n:]
+
+    def add_counts(self, counts: dict, current: str, update: str) -> None:
+        """Add the settled replicas to status counts (each created, ready and available,
+        not terminating)."""
+        n = len(self.pods)
+        counts["replicas"] += n
+        counts["readyReplicas"] += n
+        counts["availableReplicas"] += n
+        counts["currentReplicas"] += self.revisions.count(current)
+        counts["updatedReplicas"] += self.revisions.count(update)
 
 
 _MISSING: dict = {"metadata": {"name": ""}}  # stands for an empty slot as first unhealthy

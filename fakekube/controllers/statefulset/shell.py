@@ -71,6 +71,13 @@ class StatefulSetController(Controller):
         claims = self.claims
         self.control.claim_version = lambda ns, name: (
             (claims.get(name, ns) or {}).get("metadata", {}).get("resourceVersion", ""))
+        # set uid -> (its selector, pod key -> the pod object found owned and matching)
+        self._owned: dict[str, tuple[dict | None, dict[tuple[str, str], dict]]] = {}
+        self._orphans: dict[str, set[str]] = {}  # namespace -> pods without a controller
+        for pod in self.pods:
+            if self._controller_ref(pod) is None:
+                pm = pod["metadata"]
+                self._orphans.setdefault(pm["namespace"], set()).add(pm["name"])
         self.sets.table.handlers.append(self._on_set)
         self.pods.table.handlers.append(self._on_pod)
         self.revs.table.handlers.append(self._on_revision)
@@ -80,6 +87,9 @@ class StatefulSetController(Controller):
 
     def _on_set(self, ev: WatchEvent) -> None:
         m = ev.obj["metadata"]
+        if ev.type == DELETED:
+            self.control.forget(m["namespace"], m["name"])
+            self._owned.pop(m.get("uid", ""), None)
         self.queue.add((m["namespace"], m["name"]))
 
     @staticmethod
@@ -91,6 +101,7 @@ class StatefulSetController(Controller):
 
     def _on_pod(self, ev: WatchEvent) -> None:
         # A pod update may change its owner or labels: both its old and new sets care.
+        self._note_orphan(ev)
         if ev.type == DELETED:
             uid = ev.obj["metadata"]["uid"]
             self.control.facts.forget(uid)
@@ -122,9 +133,8 @@ class StatefulSetController(Controller):
             self.queue.add((ev.obj["metadata"]["namespace"], ref.get("name", "")))
 
     def _on_claim(self, ev: WatchEvent) -> None:
-        if ev.type != DELETED:
-            return
-        # A deleted claim may unblock a pod whose claim was stale (SS-33).
+        # Any change to a set's claim may change whether its pod is consistent (claim
+        # ownership); a deleted claim may also unblock a pod whose claim was stale (SS-33).
         ns = ev.obj["metadata"]["namespace"]
         name = ev.obj["metadata"]["name"]
         for sset in self.sets.list(ns):
@@ -132,7 +142,11 @@ class StatefulSetController(Controller):
             for tmpl in (sset.get("spec") or {}).get("volumeClaimTemplates") or ():
                 prefix = f"{tmpl['metadata']['name']}-{sname}-"
                 if name.startswith(prefix):
-                    self.queue.add((ns, sname))
+                    ordinal = name[len(prefix):]
+                    self.control.claim_changed(ns, sname, int(ordinal) if ordinal.isdigit()
+                                               and ordinal.isascii() else 0)
+                    if ev.type == DELETED:
+                        self.queue.add((ns, sname))
                     break
 
     @staticmethod
@@ -173,24 +187,45 @@ class StatefulSetController(Controller):
     def _claim_pods(self, sset: dict, sel) -> list[dict]:
         """``getPodsForStatefulSet`` / ``ClaimPods``: owned pods that still match, plus
         orphans that match and are members by name (adopted); owned pods that no longer
-        match are released."""
+        match are released. The order of the list is not meaningful (the sync places pods
+        by ordinal); writes happen in name order."""
         m = sset["metadata"]
         uid, ns = m["uid"], m["namespace"]
-        owned = {p["metadata"]["name"]: p for p in self.pods.by_owner(uid, ns)}
+        # Owned pods found to match, as the objects checked: while the set's selector is
+        # the same, an unchanged pod object needs no second look.
+        selector = (sset.get("spec") or {}).get("selector")
+        memo = self._owned.get(uid)
+        if memo is None or memo[0] != selector:
+            memo = self._owned[uid] = (deep_copy(selector), {})
+        verified = memo[1]
+        objs = self.pods.table.objects
         out: list[dict] = []
+        release: list[dict] = []
         deleting = bool(m.get("deletionTimestamp"))
-        for pname, pod in owned.items():
+        keys = self.pods.table.keys_owned_by(uid)
+        if len(verified) > 2 * len(keys) + 64:
+            verified.clear()
+        for key in keys:
+            pod = objs[key]
+            if verified.get(key) is pod:
+                out.append(pod)
+                continue
+            if key[0] != ns:
+                continue
             ref = self._controller_ref(pod)
             if ref is None or ref.get("uid") != uid:
                 continue
             if sel.matches(pod["metadata"].get("labels")):
+                verified[key] = pod
                 out.append(pod)
             elif not deleting:
-                self._release(pod, uid)
-        if not deleting:
+                release.append(pod)
+        for pod in sorted(release, key=lambda p: p["metadata"]["name"]):
+            self._release(pod, uid)
+        if not deleting and self._orphans.get(ns):
             for pod in self._candidates(ns, sel):
                 pm = pod["metadata"]
-                if pm["name"] in owned or self._controller_ref(pod) is not None:
+                if self._controller_ref(pod) is not None:
                     continue
                 if pm.get("deletionTimestamp") or not policy.is_member_of(sset, pod):
                     continue
@@ -199,15 +234,26 @@ class StatefulSetController(Controller):
                     out.append(adopted)
         return out
 
+    def _note_orphan(self, ev: WatchEvent) -> None:
+        """Keep ``_orphans``: the names of the pods without a controller, per namespace
+        (only they can be adopted, so a namespace without any skips the search)."""
+        m = ev.obj["metadata"]
+        ns = m["namespace"]
+        if ev.type != DELETED and self._controller_ref(ev.obj) is None:
+            self._orphans.setdefault(ns, set()).add(m["name"])
+            return
+        names = self._orphans.get(ns)
+        if names is not None:
+            names.discard(m["name"])
+            if not names:
+                del self._orphans[ns]
+
     def _candidates(self, namespace: str, sel) -> list[dict]:
-        terms = sel.index_terms()
-        if terms:
-            key, values = terms[0]
-            found: list[dict] = []
-            for v in values:
-                found.extend(self.pods.by_label(key, v, namespace))
-            return [p for p in found if sel.matches(p["metadata"].get("labels"))]
-        return [p for p in self.pods.list(namespace) if sel.matches(p["metadata"].get("labels"))]
+        """The orphan pods of the namespace that the selector matches, in name order."""
+        names = self._orphans.get(namespace) or ()
+        get = self.pods.get
+        found = [get(n, namespace) for n in sorted(names)]
+        return [p for p in found if p is not None and sel.matches(p["metadata"].get("labels"))]
 
     def _adopt(self, sset: dict, pod: dict) -> dict | None:
         m = sset["metadata"]
