@@ -62,6 +62,8 @@ class StatefulSetControl:
         self._settled: dict[tuple[str, str], _Settled] = {}
         self._wrote = False  # set by _process_replica when it updated the pod
         self._ordinals: dict[str, int] = {}  # pod name -> ordinal_of
+        self._candidates: dict[str, tuple[tuple, dict]] = {}  # set uid -> (key, revision)
+        self._templates: dict[str, tuple[dict, dict]] = {}  # revision name -> (it, template)
 
     def claim_changed(self, namespace: str, set_name: str, ordinal: int) -> None:
         """A claim of the replica at ``ordinal`` changed: that replica, and every later one,
@@ -109,8 +111,7 @@ class StatefulSetControl:
     def _get_revisions(self, sset: dict, revisions: list[dict]) -> tuple[dict, dict, int]:
         status = sset.get("status") or {}
         collision_count = status.get("collisionCount", 0) or 0
-        candidate = history.new_revision(sset, history.next_revision(revisions),
-                                         collision_count)
+        candidate = self._candidate(sset, history.next_revision(revisions), collision_count)
         equal = [r for r in revisions if history.equal_revision(r, candidate)]
         if equal and history.equal_revision(revisions[-1], equal[-1]):
             update_rev = revisions[-1]
@@ -123,14 +124,46 @@ class StatefulSetControl:
                             if r["metadata"]["name"] == status.get("currentRevision")), None)
         return current_rev or update_rev, update_rev, collision_count
 
+    def _candidate(self, sset: dict, revision: int, collision_count: int) -> dict:
+        """``newRevision`` for this sync, remembered while what it is made of (the set's
+        identity, template, annotations, the revision number and collision count) stays
+        the same: hashing the template on every sync is most of a quiet sync's cost.
+        Read-only."""
+        m = sset["metadata"]
+        key = (m["uid"], m.get("generation"), revision, collision_count,
+               tuple(sorted((m.get("annotations") or {}).items())))
+        got = self._candidates.get(m["uid"])
+        if got is not None and got[0] == key:
+            return got[1]
+        candidate = history.new_revision(sset, revision, collision_count)
+        if len(self._candidates) > 10_000:
+            self._candidates.clear()
+        self._candidates[m["uid"]] = (key, candidate)
+        return candidate
+
+    def _apply_revision(self, sset: dict, revision: dict) -> dict:
+        """``history.apply_revision``, with the template taken from a stored revision
+        object once (stored objects never change). Read-only."""
+        name = revision["metadata"]["name"]
+        got = self._templates.get(name)
+        if got is None or got[0] is not revision:
+            if len(self._templates) > 10_000:
+                self._templates.clear()
+            got = self._templates[name] = (revision, history.template_of(revision))
+        out = dict(sset)
+        out["spec"] = dict(sset.get("spec") or {}, template=got[1])
+        return out
+
     def _truncate_history(self, sset: dict, pods: list[dict], revisions: list[dict],
                           current: dict, update: dict) -> None:
+        limit = (sset.get("spec") or {}).get("revisionHistoryLimit", 10)
+        if limit < 0 or len(revisions) <= limit:
+            return  # within the limit whatever the pods use: no need to look at them
         live = {current["metadata"]["name"], update["metadata"]["name"]}
         facts = self.facts
         live.update(facts(p).revision for p in pods)
         old = [r for r in revisions if r["metadata"]["name"] not in live]
-        limit = (sset.get("spec") or {}).get("revisionHistoryLimit", 10)
-        if limit < 0 or len(old) <= limit:
+        if len(old) <= limit:
             return
         for rev in old[:len(old) - limit]:
             self.revisions.delete(rev)
@@ -140,8 +173,8 @@ class StatefulSetControl:
     def _update(self, sset: dict, current_rev: dict, update_rev: dict, collision_count: int,
                 pods: list[dict]) -> dict:
         spec = sset.get("spec") or {}
-        current_set = history.apply_revision(sset, current_rev)
-        update_set = history.apply_revision(sset, update_rev)
+        current_set = self._apply_revision(sset, current_rev)
+        update_set = self._apply_revision(sset, update_rev)
         current_name, update_name = current_rev["metadata"]["name"], update_rev["metadata"][
             "name"]
         mrs = spec.get("minReadySeconds", 0)
