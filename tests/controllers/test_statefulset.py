@@ -394,6 +394,31 @@ def test_an_adopted_pod_of_another_revision_is_updated(c):
     assert after["metadata"]["ownerReferences"][0]["kind"] == "StatefulSet"
 
 
+def test_a_pod_relabeled_out_of_the_selector_is_released_and_replaced(c):
+    sset = c.create(statefulset(replicas=2, claims={}))
+    c.settle()
+    uid = sset["metadata"]["uid"]
+    old = c.get("Pod", "web-1")
+    # Taken out of the set's selector: the set releases it (drops its ownerReference),
+    # and cannot put a new web-1 in place while the name is taken (upstream retries the
+    # create with backoff, so the cluster does not settle meanwhile)...
+    c.patch("Pod", "web-1", {"metadata": {"labels": {"app": "debug"}}})
+    c.advance(30)
+    assert "already exists" in str(c.manager.last_errors[("statefulset-controller",
+                                                          ("default", "web"))])
+    released = c.get("Pod", "web-1")
+    assert released["metadata"]["uid"] == old["metadata"]["uid"]
+    assert not any(r["uid"] == uid for r in released["metadata"].get("ownerReferences") or ())
+    # ...and, once the name is free, puts a fresh web-1 in its place.
+    c.delete("Pod", "web-1")
+    c.settle()
+    fresh = c.get("Pod", "web-1")
+    assert fresh["metadata"]["uid"] != old["metadata"]["uid"]
+    assert fresh["metadata"]["ownerReferences"][0]["uid"] == uid
+    assert ready(fresh)
+    assert c.get("StatefulSet", "web")["status"]["readyReplicas"] == 2
+
+
 def test_start_ordinal(c):
     c.create(statefulset(replicas=2, ordinals={"start": 5}))
     c.settle()

@@ -190,8 +190,11 @@ class StatefulSetControl:
         condemned: list[dict] = []
         others: list[dict] = []  # claimed pods without an ordinal: counted, never processed
         ordinal_of = self._ordinal
+        ordinals = self._ordinals
         for pod in pods:
-            ordinal = ordinal_of(pod)
+            ordinal = ordinals.get(pod["metadata"]["name"])
+            if ordinal is None:
+                ordinal = ordinal_of(pod)
             if start <= ordinal <= end:
                 replicas[ordinal - start] = pod
             elif ordinal >= 0:

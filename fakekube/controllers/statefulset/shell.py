@@ -53,6 +53,18 @@ class RevisionStore:
         self.client.delete("ControllerRevision", m["name"], m["namespace"])
 
 
+class _Owned:
+    """The pods a set owns (as controller) that its selector matches, as the last claim
+    found them; ``dirty``: the pod keys with an event since (or still to release)."""
+
+    __slots__ = ("selector", "pods", "dirty")
+
+    def __init__(self, selector: dict | None) -> None:
+        self.selector = selector
+        self.pods: dict[tuple[str, str], dict] = {}
+        self.dirty: set[tuple[str, str]] = set()
+
+
 class StatefulSetController(Controller):
     name = "statefulset-controller"
 
@@ -72,7 +84,7 @@ class StatefulSetController(Controller):
         self.control.claim_version = lambda ns, name: (
             (claims.get(name, ns) or {}).get("metadata", {}).get("resourceVersion", ""))
         # set uid -> (its selector, pod key -> the pod object found owned and matching)
-        self._owned: dict[str, tuple[dict | None, dict[tuple[str, str], dict]]] = {}
+        self._owned: dict[str, _Owned] = {}  # set uid -> its owned, matching pods
         self._orphans: dict[str, set[str]] = {}  # namespace -> pods without a controller
         for pod in self.pods:
             if self._controller_ref(pod) is None:
@@ -107,6 +119,14 @@ class StatefulSetController(Controller):
             self.control.facts.forget(uid)
             self.control._consistent.pop(uid, None)
         objs = (ev.obj,) if ev.old is None or ev.type == DELETED else (ev.obj, ev.old)
+        if self._owned:
+            pm = ev.obj["metadata"]
+            key = (pm["namespace"], pm["name"])
+            for obj in objs:
+                for r in obj["metadata"].get("ownerReferences") or ():
+                    memo = self._owned.get(r.get("uid"))
+                    if memo is not None:
+                        memo.dirty.add(key)
         for obj in objs:
             ref = self._controller_ref(obj)
             ns = obj["metadata"]["namespace"]
@@ -191,36 +211,36 @@ class StatefulSetController(Controller):
         by ordinal); writes happen in name order."""
         m = sset["metadata"]
         uid, ns = m["uid"], m["namespace"]
-        # Owned pods found to match, as the objects checked: while the set's selector is
-        # the same, an unchanged pod object needs no second look.
+        deleting = bool(m.get("deletionTimestamp"))
+        # The owned pods found to match, kept up to date from pod events: while the set's
+        # selector is the same, only the pods with an event since need a look.
         selector = (sset.get("spec") or {}).get("selector")
         memo = self._owned.get(uid)
-        if memo is None or memo[0] != selector:
-            memo = self._owned[uid] = (deep_copy(selector), {})
-        verified = memo[1]
+        if memo is None or memo.selector != selector:
+            memo = self._owned[uid] = _Owned(deep_copy(selector))
+            look = sorted(self.pods.table.keys_owned_by(uid))
+        else:
+            look = sorted(memo.dirty)
+        memo.dirty = set()
         objs = self.pods.table.objects
-        out: list[dict] = []
+        owned = memo.pods
         release: list[dict] = []
-        deleting = bool(m.get("deletionTimestamp"))
-        keys = self.pods.table.keys_owned_by(uid)
-        if len(verified) > 2 * len(keys) + 64:
-            verified.clear()
-        for key in keys:
-            pod = objs[key]
-            if verified.get(key) is pod:
-                out.append(pod)
-                continue
-            if key[0] != ns:
+        for key in look:
+            pod = objs.get(key)
+            owned.pop(key, None)
+            if pod is None or key[0] != ns:
                 continue
             ref = self._controller_ref(pod)
             if ref is None or ref.get("uid") != uid:
                 continue
             if sel.matches(pod["metadata"].get("labels")):
-                verified[key] = pod
-                out.append(pod)
+                owned[key] = pod
             elif not deleting:
                 release.append(pod)
-        for pod in sorted(release, key=lambda p: p["metadata"]["name"]):
+            else:
+                memo.dirty.add(key)  # released once the set is not being deleted
+        out = list(owned.values())
+        for pod in release:
             self._release(pod, uid)
         if not deleting and self._orphans.get(ns):
             for pod in self._candidates(ns, sel):
