@@ -62,6 +62,7 @@ class StatefulSetControl:
         self._settled: dict[tuple[str, str], _Settled] = {}
         self._wrote = False  # set by _process_replica when it updated the pod
         self._ordinals: dict[str, int] = {}  # pod name -> ordinal_of
+        self._name_lists: dict[tuple, list[str]] = {}  # (set, start, count) -> pod names
         self._candidates: dict[str, tuple[tuple, dict]] = {}  # set uid -> (key, revision)
         self._templates: dict[str, tuple[dict, dict]] = {}  # revision name -> (it, template)
 
@@ -77,12 +78,16 @@ class StatefulSetControl:
 
     # -- entry point (UpdateStatefulSet) ---------------------------------------------------
 
-    def sync(self, sset: dict, pods: list[dict], revisions: list[dict]) -> SyncResult:
+    def sync(self, sset: dict, pods: list[dict], revisions: list[dict],
+             by_name: dict[str, dict] | None = None) -> SyncResult:
+        """One sync of ``sset`` given its claimed ``pods`` (optionally also by name, which
+        lets the replicas be placed without parsing every name) and its revisions."""
         revisions = history.sort_revisions(revisions)
         current_rev, update_rev, collision_count = self._get_revisions(sset, revisions)
         err: errors.ApiError | None = None
         try:
-            status = self._update(sset, current_rev, update_rev, collision_count, pods)
+            status = self._update(sset, current_rev, update_rev, collision_count, pods,
+                                  by_name)
         except _Failed as failed:
             status, err = failed.status, failed.error
         if status is not None:
@@ -171,7 +176,7 @@ class StatefulSetControl:
     # -- the sync proper (updateStatefulSet) ------------------------------------------------
 
     def _update(self, sset: dict, current_rev: dict, update_rev: dict, collision_count: int,
-                pods: list[dict]) -> dict:
+                pods: list[dict], by_name: dict[str, dict] | None = None) -> dict:
         spec = sset.get("spec") or {}
         current_set = self._apply_revision(sset, current_rev)
         update_set = self._apply_revision(sset, update_rev)
@@ -186,12 +191,24 @@ class StatefulSetControl:
         facts = self.facts
         start, end = policy.start_ordinal(sset), policy.end_ordinal(sset)
         replica_count = spec.get("replicas", 1)
-        replicas: list[dict | None] = [None] * max(0, replica_count)
         condemned: list[dict] = []
         others: list[dict] = []  # claimed pods without an ordinal: counted, never processed
         ordinal_of = self._ordinal
         ordinals = self._ordinals
-        for pod in pods:
+        replicas: list[dict | None] = []
+        if by_name is not None:
+            # Every replica by its canonical name; exact when that places every pod (no
+            # other names, so no condemned pods and no odd spellings of an ordinal).
+            replicas = list(map(by_name.get, self._names(sset["metadata"]["name"], start,
+                                                         replica_count)))
+            if len(by_name) != len(replicas) - replicas.count(None):
+                replicas = []
+        if not replicas:
+            replicas = [None] * max(0, replica_count)
+            placing = pods
+        else:
+            placing = ()
+        for pod in placing:
             ordinal = ordinals.get(pod["metadata"]["name"])
             if ordinal is None:
                 ordinal = ordinal_of(pod)
@@ -384,6 +401,17 @@ class StatefulSetControl:
         same = list(map(operator.is_, pods[:n], replicas[:n]))
         memo.truncate(same.index(False) if False in same else n)
         return memo
+
+    def _names(self, set_name: str, start: int, count: int) -> list[str]:
+        """The replicas' pod names, remembered per set shape."""
+        key = (set_name, start, count)
+        got = self._name_lists.get(key)
+        if got is None:
+            if len(self._name_lists) > 1000:
+                self._name_lists.clear()
+            got = self._name_lists[key] = [f"{set_name}-{i}"
+                                           for i in range(start, start + max(0, count))]
+        return got
 
     def _ordinal(self, pod: dict) -> int:
         """``ordinal_of``, remembered per name."""

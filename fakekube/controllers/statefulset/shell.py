@@ -61,7 +61,7 @@ class _Owned:
 
     def __init__(self, selector: dict | None) -> None:
         self.selector = selector
-        self.pods: dict[tuple[str, str], dict] = {}
+        self.pods: dict[str, dict] = {}  # by name (all in the set's namespace)
         self.dirty: set[tuple[str, str]] = set()
 
 
@@ -192,10 +192,10 @@ class StatefulSetController(Controller):
             # An invalid or empty selector selects nothing: upstream records a warning and
             # does nothing (validation prevents it for sets created through the API).
             return None
-        pods = self._claim_pods(sset, sel)
+        pods, by_name = self._claim_pods(sset, sel)
         revisions = self._claim_revisions(sset, sel)
         try:
-            result = self.control.sync(sset, pods, revisions)
+            result = self.control.sync(sset, pods, revisions, by_name)
         except ClaimBeingDeleted:
             # Upstream retries with backoff until the claim is gone; here the claim's
             # deletion enqueues the set (_on_claim), so nothing needs to spin meanwhile.
@@ -204,11 +204,12 @@ class StatefulSetController(Controller):
             return Result(requeue_after=result.requeue_after)
         return None
 
-    def _claim_pods(self, sset: dict, sel) -> list[dict]:
+    def _claim_pods(self, sset: dict, sel) -> tuple[list[dict], dict[str, dict] | None]:
         """``getPodsForStatefulSet`` / ``ClaimPods``: owned pods that still match, plus
         orphans that match and are members by name (adopted); owned pods that no longer
         match are released. The order of the list is not meaningful (the sync places pods
-        by ordinal); writes happen in name order."""
+        by ordinal); writes happen in name order. Also returns the same pods by name when
+        it adopted none (read-only)."""
         m = sset["metadata"]
         uid, ns = m["uid"], m["namespace"]
         deleting = bool(m.get("deletionTimestamp"))
@@ -226,15 +227,17 @@ class StatefulSetController(Controller):
         owned = memo.pods
         release: list[dict] = []
         for key in look:
+            if key[0] != ns:
+                continue
             pod = objs.get(key)
-            owned.pop(key, None)
-            if pod is None or key[0] != ns:
+            owned.pop(key[1], None)
+            if pod is None:
                 continue
             ref = self._controller_ref(pod)
             if ref is None or ref.get("uid") != uid:
                 continue
             if sel.matches(pod["metadata"].get("labels")):
-                owned[key] = pod
+                owned[key[1]] = pod
             elif not deleting:
                 release.append(pod)
             else:
@@ -242,6 +245,7 @@ class StatefulSetController(Controller):
         out = list(owned.values())
         for pod in release:
             self._release(pod, uid)
+        by_name: dict[str, dict] | None = owned
         if not deleting and self._orphans.get(ns):
             for pod in self._candidates(ns, sel):
                 pm = pod["metadata"]
@@ -252,7 +256,8 @@ class StatefulSetController(Controller):
                 adopted = self._adopt(sset, pod)
                 if adopted is not None:
                     out.append(adopted)
-        return out
+                    by_name = None
+        return out, by_name
 
     def _note_orphan(self, ev: WatchEvent) -> None:
         """Keep ``_orphans``: the names of the pods without a controller, per namespace
