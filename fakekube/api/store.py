@@ -47,7 +47,10 @@ class Table:
                  field_indexes: dict[str, Callable[[dict], Any]] | None = None) -> None:
         self.resource = resource
         self.objects: dict[Key, dict] = {}
-        self.keys: SortedList = SortedList()
+        self._keys: SortedList = SortedList()
+        # Keys inserted since the sorted keys were last read: sorting them in is deferred to
+        # that read (one bulk ``update``), so that a run of creates pays a list append each.
+        self._new_keys: list[Key] = []
         self.labels: dict[tuple[str, str], set[Key]] = {}
         self.label_keys: dict[str, set[Key]] = {}
         self.owners: dict[str, set[Key]] = {}
@@ -61,6 +64,14 @@ class Table:
         self.last_rv = 0  # rv of the last write to this table
 
     # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def keys(self) -> SortedList:
+        """Every key, sorted (with the keys of recent inserts sorted in first)."""
+        if self._new_keys:
+            self._keys.update(self._new_keys)
+            self._new_keys.clear()
+        return self._keys
 
     def get(self, key: Key) -> dict | None:
         return self.objects.get(key)
@@ -103,17 +114,29 @@ class Table:
         meta = obj["metadata"]
         labels = meta.get("labels")
         if labels:
-            for lk, lv in labels.items():
-                self.labels.setdefault((lk, lv), set()).add(key)
-                self.label_keys.setdefault(lk, set()).add(key)
+            by_label = self.labels
+            by_key = self.label_keys
+            for item in labels.items():  # the (key, value) pair is the index key itself
+                keys = by_label.get(item)
+                if keys is None:
+                    by_label[item] = {key}
+                else:
+                    keys.add(key)
+                keys = by_key.get(item[0])
+                if keys is None:
+                    by_key[item[0]] = {key}
+                else:
+                    keys.add(key)
         refs = meta.get("ownerReferences")
         if refs:
             for ref in refs:
                 uid = ref.get("uid")
                 if uid:
-                    self.owners.setdefault(uid, set()).add(key)
-        for name, getter in self.field_getters.items():
-            self.fields[name].setdefault(getter(obj), set()).add(key)
+                    _add(self.owners, uid, key)
+        if self.field_getters:
+            fields = self.fields
+            for name, getter in self.field_getters.items():
+                _add(fields[name], getter(obj), key)
 
     def _unindex(self, key: Key, obj: dict) -> None:
         meta = obj["metadata"]
@@ -143,7 +166,7 @@ class Table:
             if a != b:
                 idx = self.fields[name]
                 _discard(idx, a, key)
-                idx.setdefault(b, set()).add(key)
+                _add(idx, b, key)
 
     # -- history ---------------------------------------------------------------------------
 
@@ -156,10 +179,12 @@ class Table:
             self.compacted_through = hist[drop - 1].rv
             del hist[:drop]
         self.last_rv = ev.rv
-        for handler in self.handlers:
-            handler(ev)
-        for w in self.watchers:
-            w.offer(ev)
+        if self.handlers:
+            for handler in self.handlers:
+                handler(ev)
+        if self.watchers:
+            for w in self.watchers:
+                w.offer(ev)
 
     def events_after(self, rv: int) -> list[WatchEvent] | None:
         """Every event with resourceVersion > rv, or None if some were compacted away."""
@@ -200,6 +225,14 @@ def _key_of(obj: dict) -> Key:
     return (meta.get("namespace", ""), meta["name"])
 
 
+def _add(index: dict, k: Any, key: Key) -> None:
+    s = index.get(k)
+    if s is None:
+        index[k] = {key}
+    else:
+        s.add(key)
+
+
 def _discard(index: dict, k: Any, key: Key) -> None:
     s = index.get(k)
     if s is not None:
@@ -235,15 +268,17 @@ class Store:
 
     def insert(self, table: Table, obj: dict) -> WatchEvent:
         """Store a new object. Its ``metadata.resourceVersion`` is set here."""
-        rv = self.next_rv()
-        obj["metadata"]["resourceVersion"] = str(rv)
-        key = _key_of(obj)
+        rv = self.rv = self.rv + 1
+        meta = obj["metadata"]
+        meta["resourceVersion"] = str(rv)
+        key = (meta.get("namespace", ""), meta["name"])
         table.objects[key] = obj
-        table.keys.add(key)
+        table._new_keys.append(key)
         table._index(key, obj)
         ev = WatchEvent(ADDED, obj, None, rv)
         table._record(ev)
-        self._notify()
+        if self._waiters:
+            self.changed.notify_all()
         return ev
 
     def replace(self, table: Table, obj: dict, old: dict) -> WatchEvent:
