@@ -61,12 +61,21 @@ def namespace_lifecycle(op: str, rt: "ResourceType", obj: dict, old: dict | None
                      "field": "metadata.namespace"}])
 
 
+def _spec(obj: dict) -> dict:
+    """``obj.setdefault("spec", {})`` without building a dict when there is a spec."""
+    try:
+        return obj["spec"]
+    except KeyError:
+        spec = obj["spec"] = {}
+        return spec
+
+
 def default_toleration_seconds(op: str, rt: "ResourceType", obj: dict, old: dict | None,
                                api: "ApiServer") -> None:
     if rt.kind != "Pod" or rt.group != "" or op != CREATE:
         return
-    spec = obj.setdefault("spec", {})
-    tolerations = spec.get("tolerations") or []
+    spec = _spec(obj)
+    tolerations = spec.get("tolerations") or ()
     seconds = api.options.default_not_ready_toleration_seconds
     unreachable = api.options.default_unreachable_toleration_seconds
     has_not_ready = has_unreachable = False
@@ -113,7 +122,7 @@ def default_storage_class(op: str, rt: "ResourceType", obj: dict, old: dict | No
                           api: "ApiServer") -> None:
     if op != CREATE or rt.kind != "PersistentVolumeClaim" or rt.group != "":
         return
-    spec = obj.setdefault("spec", {})
+    spec = _spec(obj)
     if "storageClassName" in spec:
         return
     ann = obj["metadata"].get("annotations") or {}
@@ -127,17 +136,18 @@ def default_storage_class(op: str, rt: "ResourceType", obj: dict, old: dict | No
 def priority(op: str, rt: "ResourceType", obj: dict, old: dict | None, api: "ApiServer") -> None:
     if op != CREATE or rt.kind != "Pod" or rt.group != "":
         return
-    spec = obj.setdefault("spec", {})
+    spec = _spec(obj)
     if "priority" not in spec and not spec.get("priorityClassName"):
         spec["priority"] = 0
-    spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+    if "preemptionPolicy" not in spec:
+        spec["preemptionPolicy"] = "PreemptLowerPriority"
 
 
 def service_account(op: str, rt: "ResourceType", obj: dict, old: dict | None,
                     api: "ApiServer") -> None:
     if op != CREATE or rt.kind != "Pod" or rt.group != "":
         return
-    spec = obj.setdefault("spec", {})
+    spec = _spec(obj)
     name = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
     spec["serviceAccountName"] = name
     spec["serviceAccount"] = name

@@ -49,6 +49,7 @@ PROPAGATION = ("Orphan", "Background", "Foreground")
 
 _SYSTEM_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
                 "resourceVersion", "selfLink", "generation")
+_SYSTEM_META_SET = frozenset(_SYSTEM_META)
 
 
 def _status_success(rt: ResourceType, obj: dict) -> dict:
@@ -149,12 +150,17 @@ class ApiServer:
                 f"{rt.group or 'core'}.{rt.kind}")
         api_version = obj.get("apiVersion")
         kind = obj.get("kind")
-        want_kind = rt.kind if schema is None else schema.split(".", 1)[1]
-        want_version = rt.api_version
-        if schema is not None and schema.startswith("autoscaling_v1."):
-            want_version = "autoscaling/v1"
-        elif schema is not None and schema.startswith("policy_v1."):
-            want_version = "policy/v1"
+        if schema is None:
+            want_kind = rt.kind
+            want_version = rt.api_version
+        else:
+            want_kind = schema.split(".", 1)[1]
+            if schema.startswith("autoscaling_v1."):
+                want_version = "autoscaling/v1"
+            elif schema.startswith("policy_v1."):
+                want_version = "policy/v1"
+            else:
+                want_version = rt.api_version
         if kind not in (None, "") and kind != want_kind:
             raise errors.BadRequest(
                 f"{kind} in version \"{_version_of(api_version)}\" cannot be handled as a "
@@ -218,11 +224,12 @@ class ApiServer:
             meta["namespace"] = ns
         else:
             meta.pop("namespace", None)
-        for f in _SYSTEM_META:
-            meta.pop(f, None)
+        if not _SYSTEM_META_SET.isdisjoint(meta):
+            for f in _SYSTEM_META:
+                meta.pop(f, None)
         if rt.has_status and rt.kind != "Node":
             body.pop("status", None)
-        strategy = self.strategy(rt)
+        strategy = self._strategies.get(rt.kind) or _EMPTY_STRATEGY
         if strategy.default is not None:
             strategy.default(body)
         if strategy.prepare_for_create is not None:
@@ -232,10 +239,14 @@ class ApiServer:
         generate = not meta.get("name") and meta.get("generateName")
         if generate:
             meta["name"] = self._generate_name(meta["generateName"])
-        self._admit(_admission.CREATE, rt, body, None)
-        finishers = self._begin(rt, body, None, dry_run)
+        for plugin in self.admission:
+            plugin(_admission.CREATE, rt, body, None, self)
+        group_resource = rt.group_resource
+        finishers = (self._begin(rt, body, None, dry_run) if self.begin_hooks.get(group_resource)
+                     else _NO_FINISHERS)
         try:
-            stored = self._create_tail(rt, strategy, body, generate, dry_run, field_manager)
+            stored = self._create_tail(rt, strategy, body, generate, dry_run, field_manager,
+                                       group_resource)
         except BaseException:
             for finish in finishers:
                 finish(False)
@@ -259,10 +270,14 @@ class ApiServer:
         return finishers
 
     def _create_tail(self, rt: ResourceType, strategy: Strategy, body: dict, generate: Any,
-                     dry_run: bool, field_manager: str | None) -> dict:
+                     dry_run: bool, field_manager: str | None,
+                     group_resource: str | None = None) -> dict:
+        if group_resource is None:
+            group_resource = rt.group_resource
         meta = body["metadata"]
         errs = strategy.validate(body, self.gates)
-        self._validate(rt, meta.get("name", ""), errs)
+        if errs:
+            raise errors.invalid(rt.kind, rt.group, meta.get("name", ""), errs)
         for plugin in self.validating_admission:
             plugin(_admission.CREATE, rt, body, None, self)
         # The storage key (NamespaceKeyFunc): catches the names of kinds whose validation
@@ -270,13 +285,13 @@ class ApiServer:
         name = meta.get("name")
         if not name:
             raise errors.BadRequest("Name parameter required.")
-        bad = is_valid_path_segment_name(name)
-        if bad:
+        if name == "." or name == ".." or "/" in name or "%" in name:
+            bad = is_valid_path_segment_name(name)
             quoted = json.dumps(name, ensure_ascii=False)
             raise errors.BadRequest(f"Name parameter invalid: {quoted}: {';'.join(bad)}")
         if field_manager:
             self._track(rt, None, body, field_manager, None)
-        table = self.table(rt)
+        table = self.tables[group_resource]
         key = (meta.get("namespace", ""), name)
         if key in table.objects:
             if not generate:
@@ -292,11 +307,13 @@ class ApiServer:
             else:
                 raise errors.generate_name_exhausted(rt.plural, rt.group, meta["name"])
         meta["uid"] = new_uid(self._uid_rng)
-        meta["creationTimestamp"] = self.now()
+        meta["creationTimestamp"] = rfc3339(self.clock.now())
         if rt.tracks_generation:
             meta["generation"] = 1
-        for hook in self.create_hooks.get(rt.group_resource, ()):
-            hook(body, None, dry_run=dry_run)
+        hooks = self.create_hooks.get(group_resource)
+        if hooks:
+            for hook in hooks:
+                hook(body, None, dry_run=dry_run)
         if dry_run:
             return body
         self.store.insert(table, body)

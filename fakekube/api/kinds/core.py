@@ -743,9 +743,9 @@ def _validate_resource_claim_names(claims: list, pod_claims: set, path: str) -> 
 def compute_pod_qos(pod: dict) -> str:
     """``qos.ComputePodQOS``: Guaranteed, Burstable or BestEffort from the containers' and
     init containers' cpu/memory requests and limits (after defaulting)."""
-    spec = pod.get("spec") or {}
-    # Sums of the positive cpu and memory amounts, in nanos; None when there is none.
-    req_cpu = req_mem = lim_cpu = lim_mem = None
+    spec = pod.get("spec") or _EMPTY_MAP
+    # Sums of the positive cpu and memory amounts, in nanos (0: there is none).
+    req_cpu = req_mem = lim_cpu = lim_mem = 0
     guaranteed = True
     for key in ("containers", "initContainers"):
         for c in spec.get(key) or ():
@@ -753,36 +753,42 @@ def compute_pod_qos(pod: dict) -> str:
             if not res:
                 guaranteed = False
                 continue
-            for name, q in (res.get("requests") or _EMPTY_MAP).items():
-                if name == "cpu":
-                    v = nano_value(q)
-                    if v > 0:
-                        req_cpu = v if req_cpu is None else req_cpu + v
-                elif name == "memory":
-                    v = nano_value(q)
-                    if v > 0:
-                        req_mem = v if req_mem is None else req_mem + v
+            requests = res.get("requests")
+            if requests:
+                for name, q in requests.items():
+                    if name == "cpu":
+                        v = nano_value(q)
+                        if v > 0:
+                            req_cpu += v
+                    elif name == "memory":
+                        v = nano_value(q)
+                        if v > 0:
+                            req_mem += v
+            limits = res.get("limits")
+            if not limits:
+                guaranteed = False
+                continue
             found = 0
-            for name, q in (res.get("limits") or _EMPTY_MAP).items():
+            for name, q in limits.items():
                 if name == "cpu":
                     v = nano_value(q)
                     if v > 0:
                         found += 1
-                        lim_cpu = v if lim_cpu is None else lim_cpu + v
+                        lim_cpu += v
                 elif name == "memory":
                     v = nano_value(q)
                     if v > 0:
                         found += 1
-                        lim_mem = v if lim_mem is None else lim_mem + v
+                        lim_mem += v
             if found < 2:
                 guaranteed = False
-    if req_cpu is None and req_mem is None and lim_cpu is None and lim_mem is None:
+    if not (req_cpu or req_mem or lim_cpu or lim_mem):
         return "BestEffort"
     if (guaranteed
-            and (req_cpu is None or req_cpu == lim_cpu)
-            and (req_mem is None or req_mem == lim_mem)
-            and (req_cpu is None) == (lim_cpu is None)
-            and (req_mem is None) == (lim_mem is None)):
+            and (not req_cpu or req_cpu == lim_cpu)
+            and (not req_mem or req_mem == lim_mem)
+            and (not req_cpu) == (not lim_cpu)
+            and (not req_mem) == (not lim_mem)):
         return "Guaranteed"
     return "Burstable"
 
