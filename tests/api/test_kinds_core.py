@@ -1265,3 +1265,38 @@ def test_volume_defaulting_matches_the_reference(sources):
     reference_default_volume(ref)
     assert list(v.items()) == list(ref.items())
     assert all(list(v[k].items()) == list(ref[k].items()) for k in sources)
+
+
+def test_endpoints_update_sharing_stored_addresses_still_checks_the_new_ones():
+    """A controller's update shares the stored object's address dicts (zero-copy): those are
+    not checked again, but every other address is, at its own index, and a rejected update
+    leaves the stored object as it was."""
+    import fakekube
+    from fakekube.runtime.client import Client
+
+    c = fakekube.Cluster(nodes=0)
+    stored = c.create({"apiVersion": "v1", "kind": "Endpoints",
+                       "metadata": {"name": "x", "namespace": "default"},
+                       "subsets": [{"addresses": [{"ip": f"10.0.0.{i}"} for i in range(1, 6)],
+                                    "ports": [{"port": 80, "protocol": "TCP"}]}]})
+    client = Client(c.api, "endpoint-controller")
+    live = client.get("Endpoints", "x", "default")
+    addrs = live["subsets"][0]["addresses"]
+    new = dict(live, metadata=dict(live["metadata"]),
+               subsets=[dict(live["subsets"][0],
+                             addresses=[*addrs[:2], {"ip": "127.0.0.1"}, *addrs[2:],
+                                        {"ip": "10.0.0.9", "hostname": "Bad_Host"}])])
+    with pytest.raises(fakekube.Invalid) as e:
+        client.update(new)
+    paths = sorted(cause["field"] for cause in e.value.details["causes"])
+    assert paths == ["subsets[0].addresses[2].ip", "subsets[0].addresses[6].hostname"]
+    after = c.get("Endpoints", "x")
+    assert after["metadata"]["resourceVersion"] == stored["metadata"]["resourceVersion"]
+    assert [a["ip"] for a in after["subsets"][0]["addresses"]] == [
+        f"10.0.0.{i}" for i in range(1, 6)]
+    # A valid addition sharing the stored addresses lands, in canonical order.
+    ok = dict(live, metadata=dict(live["metadata"]),
+              subsets=[dict(live["subsets"][0], addresses=[{"ip": "10.0.0.0"}, *addrs])])
+    client.update(ok)
+    assert [a["ip"] for a in c.get("Endpoints", "x")["subsets"][0]["addresses"]] == [
+        f"10.0.0.{i}" for i in range(0, 6)]

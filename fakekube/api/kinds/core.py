@@ -55,10 +55,11 @@ from __future__ import annotations
 import base64
 import bisect
 import binascii
+import itertools
 import json
 import re
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from ...errors import FieldError
 from .. import names
@@ -4588,11 +4589,19 @@ def _validate_endpoints(ep: dict, gates: Gates, known: set[int] | None = None
             errs.append(FieldError.required(p, "must specify `addresses` or "
                                                "`notReadyAddresses`"))
         for key, lst in (("addresses", addrs), ("notReadyAddresses", not_ready)):
-            if known is not None and known.issuperset(map(id, lst)):
-                continue
-            for j, addr in enumerate(lst):
-                if known is not None and id(addr) in known:
+            if known is None:
+                positions: Iterable[int] = range(len(lst))
+            else:
+                # Only the addresses the stored object does not hold, found without a
+                # Python-level pass over the (up to 1,000) addresses.
+                ids = list(map(id, lst))
+                unknown = set(ids).difference(known)
+                if not unknown:
                     continue
+                positions = itertools.compress(range(len(ids)), map(unknown.__contains__,
+                                                                    ids))
+            for j in positions:
+                addr = lst[j]
                 ap = f"{p}.{key}[{j}]"
                 ip = addr.get("ip", "")
                 errs.extend(_ip_errors(ip, ap + ".ip"))
@@ -4741,7 +4750,8 @@ def _repack_onto(ss: dict, old: dict) -> list[dict] | None:
         if old_ids.issubset(id_set):
             kept = list(old_list)
         else:
-            kept = [a for a in old_list if id(a) in id_set]
+            kept = list(itertools.compress(old_list, map(id_set.__contains__,
+                                                         map(id, old_list))))
         new_ids = id_set - old_ids
         if new_ids:
             by_id = dict(zip(ids, objs))
