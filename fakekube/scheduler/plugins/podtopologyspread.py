@@ -206,12 +206,15 @@ class PodTopologySpread:
         own = spec.get("topologySpreadConstraints")
         if own:
             return filter_constraints(own, pod.labels, action)
-        constraints = filter_constraints(self.default_constraints, pod.labels, action)
-        if not constraints:
+        if not any(c.get("whenUnsatisfiable") == action for c in self.default_constraints):
             return []
+        # The default selector first: for a pod that no Service, ReplicaSet or StatefulSet
+        # selects it is empty, and the constraints need not be built (default constraints
+        # carry no labelSelector of their own, so building them cannot fail).
         selector = self.default_selector(pod)
         if selector.empty:
             return []
+        constraints = filter_constraints(self.default_constraints, pod.labels, action)
         for c in constraints:
             c.selector = selector
         return constraints
