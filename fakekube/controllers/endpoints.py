@@ -30,7 +30,7 @@ from ..api.objects import deep_copy, rfc3339
 from ..api.store import DELETED, WatchEvent
 from ..runtime import Controller, Result
 from .endpointslice import (LABEL_HEADLESS, TRIGGER_TIME, SelectorIndex, TriggerTimeTracker,
-                            _selects, find_port, is_pod_ready, pod_change,
+                            _selects, find_port, is_pod_ready, queue_pod_change,
                             should_pod_be_in_endpoints, should_set_hostname)
 
 __all__ = ["EndpointsController", "MAX_CAPACITY", "OVER_CAPACITY"]
@@ -261,17 +261,7 @@ class EndpointsController(Controller):
         self.queue.add((m["namespace"], m["name"]))
 
     def _on_pod(self, ev: WatchEvent) -> None:
-        keys, touched = pod_change(self.selectors, ev)
-        if touched:
-            states = self._states
-            meta = ev.obj["metadata"]
-            ns, name = meta.get("namespace", ""), meta["name"]
-            for svc in touched:
-                state = states.get((ns, svc))
-                if state is not None:
-                    state.dirty.add(name)
-        for key in keys:
-            self.queue.add(key)
+        queue_pod_change(self.selectors, self._states, self.queue, ev)
 
     def _on_endpoints(self, ev: WatchEvent) -> None:
         if ev.type != DELETED:

@@ -38,7 +38,7 @@ from ..runtime import Controller, Result
 
 __all__ = ["EndpointSliceController", "CONTROLLER_NAME", "should_pod_be_in_endpoints",
            "should_set_hostname", "find_port", "is_pod_ready", "TriggerTimeTracker",
-           "services_for_pod_change", "pod_change", "SelectorIndex"]
+           "services_for_pod_change", "pod_change", "queue_pod_change", "SelectorIndex"]
 
 CONTROLLER_NAME = "endpointslice-controller.k8s.io"
 LABEL_SERVICE_NAME = "kubernetes.io/service-name"
@@ -146,6 +146,21 @@ def _ready_time(pod: dict) -> float | None:
     return None
 
 
+def _note_ready(seen: dict[str, tuple[dict, float | None]], name: str, pod: dict,
+                prev: tuple[dict, float | None] | None, earliest: float | None
+                ) -> float | None:
+    """Record a changed pod's Ready time in ``seen``; a pod that became Ready after its last
+    known Ready time (or for the first time) is a change to count in ``earliest``."""
+    t = _ready_time(pod)
+    seen[name] = (pod, t)
+    if t is None:
+        return earliest
+    before = prev[1] if prev is not None else None
+    if before is None or t > before:
+        return t if earliest is None else min(earliest, t)
+    return earliest
+
+
 class TriggerTimeTracker:
     """``TriggerTimeTracker``: the time of the earliest change (a pod's Ready transition, or
     the Service's creation) not yet reflected in a Service's endpoints, or None.
@@ -167,21 +182,22 @@ class TriggerTimeTracker:
             if prev is not None and prev[0] is pod:
                 seen[name] = prev
                 continue
-            t = _ready_time(pod)
-            seen[name] = (pod, t)
-            if t is None:
-                continue
-            before = prev[1] if prev is not None else None
-            if before is None or t > before:
-                earliest = t if earliest is None else min(earliest, t)
+            earliest = _note_ready(seen, name, pod, prev, earliest)
+        earliest, svc_time = self._finish(key, seen, svc, last_svc, earliest)
+        if known is None:
+            return svc_time
+        return earliest
+
+    def _finish(self, key: tuple[str, str], seen: dict, svc: dict, last_svc: float | None,
+                earliest: float | None) -> tuple[float | None, float]:
+        """The Service's own creation counts as a change the first time it is seen (or
+        when it was re-created); remembers the state for ``key``."""
         created = svc["metadata"].get("creationTimestamp")
         svc_time = _timestamp(created) if created else 0.0
         if last_svc is None or svc_time > last_svc:
             earliest = svc_time if earliest is None else min(earliest, svc_time)
         self._state[key] = (seen, svc_time)
-        if known is None:
-            return svc_time
-        return earliest
+        return earliest, svc_time
 
     def update(self, key: tuple[str, str], svc: dict,
                changed: dict[str, dict | None]) -> float | None:
@@ -199,19 +215,8 @@ class TriggerTimeTracker:
                 continue
             if prev is not None and prev[0] is pod:
                 continue
-            t = _ready_time(pod)
-            seen[name] = (pod, t)
-            if t is None:
-                continue
-            before = prev[1] if prev is not None else None
-            if before is None or t > before:
-                earliest = t if earliest is None else min(earliest, t)
-        created = svc["metadata"].get("creationTimestamp")
-        svc_time = _timestamp(created) if created else 0.0
-        if last_svc is None or svc_time > last_svc:
-            earliest = svc_time if earliest is None else min(earliest, svc_time)
-        self._state[key] = (seen, svc_time)
-        return earliest
+            earliest = _note_ready(seen, name, pod, prev, earliest)
+        return self._finish(key, seen, svc, last_svc, earliest)[0]
 
     def knows(self, key: tuple[str, str]) -> bool:
         return key in self._state
@@ -322,6 +327,22 @@ def pod_change(index: SelectorIndex, ev: WatchEvent
         return [(ns, n) for n in sorted(now)], touched
     keys = (now | before) if changed else (now ^ before)
     return [(ns, n) for n in sorted(keys)], touched
+
+
+def queue_pod_change(index: SelectorIndex, states: dict, queue, ev: WatchEvent) -> None:
+    """A pod event for a controller with incremental per-Service state (``states``: key ->
+    an object with a ``dirty`` set of pod names): note the pod in the state of every
+    Service that selects it before or after, and queue the syncs upstream queues."""
+    keys, touched = pod_change(index, ev)
+    if touched:
+        meta = ev.obj["metadata"]
+        ns, name = meta.get("namespace", ""), meta["name"]
+        for svc in touched:
+            state = states.get((ns, svc))
+            if state is not None:
+                state.dirty.add(name)
+    for key in keys:
+        queue.add(key)
 
 
 def _address_types(svc: dict) -> list[str]:
@@ -548,17 +569,7 @@ class EndpointSliceController(Controller):
         self.queue.add((m["namespace"], m["name"]))
 
     def _on_pod(self, ev: WatchEvent) -> None:
-        keys, touched = pod_change(self.selectors, ev)
-        if touched:
-            states = self._states
-            meta = ev.obj["metadata"]
-            ns, name = meta.get("namespace", ""), meta["name"]
-            for svc in touched:
-                state = states.get((ns, svc))
-                if state is not None:
-                    state.dirty.add(name)
-        for key in keys:
-            self.queue.add(key)
+        queue_pod_change(self.selectors, self._states, self.queue, ev)
 
     def _on_node(self, ev: WatchEvent) -> None:
         # Only a node's existence and zone reach endpoints; nothing is queued, as upstream
