@@ -329,6 +329,20 @@ def pod_change(index: SelectorIndex, ev: WatchEvent
     return [(ns, n) for n in sorted(keys)], touched
 
 
+def _by_port_mapping(existing: list[dict], svc: dict) -> tuple[dict[tuple, list[dict]],
+                                                                 list[dict]]:
+    """The Service's existing slices grouped by port mapping, and those it does not own
+    (to delete)."""
+    by_ports: dict[tuple, list[dict]] = {}
+    foreign: list[dict] = []
+    for sl in existing:
+        if _owned_by(sl, svc):
+            by_ports.setdefault(_port_key(sl.get("ports")), []).append(sl)
+        else:
+            foreign.append(sl)
+    return by_ports, foreign
+
+
 def queue_pod_change(index: SelectorIndex, states: dict, queue, ev: WatchEvent) -> None:
     """A pod event for a controller with incremental per-Service state (``states``: key ->
     an object with a ``dirty`` set of pod names): note the pod in the state of every
@@ -666,13 +680,7 @@ class EndpointSliceController(Controller):
         m = svc["metadata"]
         to_create: list[dict] = []
         to_update: list[dict] = []
-        to_delete: list[dict] = []
-        existing_by_ports: dict[tuple, list[dict]] = {}
-        for sl in existing:
-            if _owned_by(sl, svc):
-                existing_by_ports.setdefault(_port_key(sl.get("ports")), []).append(sl)
-            else:
-                to_delete.append(sl)
+        existing_by_ports, to_delete = _by_port_mapping(existing, svc)
         desired: dict[tuple, dict[tuple, dict]] = {}
         desired_ports: dict[tuple, list[dict]] = {}
         publish = bool(spec.get("publishNotReadyAddresses"))
@@ -878,13 +886,7 @@ class EndpointSliceController(Controller):
         into."""
         to_create: list[dict] = []
         to_update: list[dict] = []
-        to_delete: list[dict] = []
-        existing_by_ports: dict[tuple, list[dict]] = {}
-        for sl in existing:
-            if _owned_by(sl, svc):
-                existing_by_ports.setdefault(_port_key(sl.get("ports")), []).append(sl)
-            else:
-                to_delete.append(sl)
+        existing_by_ports, to_delete = _by_port_mapping(existing, svc)
         entries, placed = fam.entries, fam.placed
         for pk in fam.pk_counts:  # at most one
             group = existing_by_ports.get(pk, [])
