@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..cluster import Cluster
 
 __all__ = ["InvariantViolation", "statefulset_identity", "statefulset_ordinals",
+           "statefulset_status",
            "one_node_per_rwo_volume", "claims_bound_one_to_one", "History"]
 
 _ORD = re.compile(r"^(.*)-([0-9]+)$")
@@ -102,6 +103,42 @@ def statefulset_ordinals(cluster: "Cluster", name: str, namespace: str = "defaul
             if p["status"].get("phase") != "Running" or conds.get("Ready") != "True":
                 _fail(f"pod {p['metadata']['name']} of StatefulSet {name} is "
                       f"{p['status'].get('phase')} and Ready={conds.get('Ready')} after settle")
+
+
+def statefulset_status(cluster: "Cluster", name: str, namespace: str = "default") -> None:
+    """The set's status counts its pods as the StatefulSet controller counts them: a
+    settled cluster's set reports every created pod in ``replicas``, the Running and Ready
+    ones in ``readyReplicas`` (and, without minReadySeconds, ``availableReplicas``), the
+    ones not terminating at the current and update revisions in ``currentReplicas`` and
+    ``updatedReplicas``, for its latest generation."""
+    sset, pods = _set_pods(cluster, name, namespace)
+    if (sset.get("spec") or {}).get("minReadySeconds"):
+        return  # availability then depends on the clock: not a settled count
+    st = sset.get("status") or {}
+    created = [p for p in pods if (p.get("status") or {}).get("phase")]
+
+    def ready(p: dict) -> bool:
+        s = p.get("status") or {}
+        return s.get("phase") == "Running" and any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in s.get("conditions") or ())
+
+    def at(revision: str) -> int:
+        return sum(1 for p in created if not p["metadata"].get("deletionTimestamp")
+                   and (p["metadata"].get("labels") or {}).get(
+                       "controller-revision-hash") == revision)
+
+    n_ready = sum(1 for p in pods if ready(p))
+    want = {"replicas": len(created), "readyReplicas": n_ready, "availableReplicas": n_ready,
+            "currentReplicas": at(st.get("currentRevision", "")),
+            "updatedReplicas": at(st.get("updateRevision", "")),
+            "observedGeneration": sset["metadata"].get("generation")}
+    got = {k: st.get(k, 0) for k in want}
+    if got != want:
+        wrong = ", ".join(f"{k}={got[k]} (its pods say {want[k]})" for k in want
+                          if got[k] != want[k])
+        _fail(f"StatefulSet {namespace}/{name} reports {wrong}: the controller's status must "
+              f"count the pods it has")
 
 
 def one_node_per_rwo_volume(cluster: "Cluster") -> None:

@@ -189,6 +189,7 @@ class StatefulSetIdentityMachine(ClusterMachine):
         for i in range(self.max_replicas):
             self.cluster.set_pod_ready(f"{self.set_name}-{i}", None)
         self.settle_cluster()
+        invariants.statefulset_status(self.cluster, self.set_name)
         if self.healthy():
             invariants.statefulset_ordinals(self.cluster, self.set_name)
 

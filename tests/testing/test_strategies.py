@@ -136,6 +136,7 @@ def test_statefulsets_are_accepted_and_settle(sts):
     name = sts["metadata"]["name"]
     invariants.statefulset_ordinals(cluster, name)
     invariants.statefulset_identity(cluster, name)
+    invariants.statefulset_status(cluster, name)
     templates = sts["spec"].get("volumeClaimTemplates") or []
     claims = cluster.list("PersistentVolumeClaim")["items"]
     assert len(claims) == len(templates) * sts["spec"]["replicas"]
@@ -394,3 +395,19 @@ def test_strategies_are_deterministic_and_shrink_to_simple_values():
     assert set(minimal["spec"]) == {"replicas", "selector", "serviceName", "template"}
     assert find(kst.operations(["web"]), lambda ops: len(ops) >= 1,
                 settings=settings(database=None)) == [("settle",)]
+
+
+def test_statefulset_status_invariant_catches_a_miscount():
+    from fakekube.testing.builders import headless_service, statefulset
+
+    cluster = Cluster(nodes=3, zones=ZONES)
+    cluster.apply([headless_service("nginx"), statefulset("web", 2)])
+    cluster.settle()
+    invariants.statefulset_status(cluster, "web")
+    # A status that does not count the pods (here written by hand) is caught, with the
+    # field named and the count the pods give.
+    sset = cluster.get("StatefulSet", "web")
+    sset["status"]["readyReplicas"] = sset["status"]["availableReplicas"] = 1
+    cluster.replace(sset, subresource="status")
+    with pytest.raises(invariants.InvariantViolation, match=r"readyReplicas=1 \(its pods say 2\)"):
+        invariants.statefulset_status(cluster, "web")
