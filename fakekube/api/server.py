@@ -28,6 +28,8 @@ from ..errors import FieldError
 from . import admission as _admission
 from .apply import ignored_fields, server_side_apply, track_update
 from .kinds import Strategy, strategies as _strategies
+from .kinds.core import STATUS_WRITE_DEFAULTS
+from .kinds.other import validate_binding as _validate_binding, validate_scale as _validate_scale
 from .kinds.storage import set_persistent_volume_phase_transition_time as set_pv_phase_time
 from .names import is_valid_path_segment_name
 from .objects import deep_copy, new_uid, random_suffix, rfc3339
@@ -50,6 +52,14 @@ PROPAGATION = ("Orphan", "Background", "Foreground")
 _SYSTEM_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
                 "resourceVersion", "selfLink", "generation")
 _SYSTEM_META_SET = frozenset(_SYSTEM_META)
+# What an update takes from the stored object's metadata whatever the body says (besides the
+# resourceVersion, which it checks first).
+_SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+                "generation", "selfLink")
+# What a status write keeps of the body it is sent (the rest comes from the stored object),
+# and the metadata fields its kind's status strategy keeps as stored.
+_STATUS_BODY_KEYS = frozenset(("status", "metadata", "apiVersion", "kind"))
+_STATUS_PROTECTED_META = {"Pod": ("ownerReferences",), "Deployment": ("labels",)}
 
 
 def _status_success(rt: ResourceType, obj: dict) -> dict:
@@ -83,6 +93,7 @@ class ApiServer:
         for rt in registry.kinds:
             self.tables[rt.group_resource] = store.table(rt.group_resource, rt.indexed_fields)
         self._ns_table = self.tables["namespaces"]
+        self._pod_rt: ResourceType | None = None  # looked up on the first binding
         self.warnings: list[str] = []
         # Event recorders share these: repeated events are counted on the first one, and
         # names stay unique when many events happen at one virtual instant.
@@ -578,9 +589,7 @@ class ApiServer:
         else:
             meta.pop("namespace", None)
         meta["name"] = name
-        table = self.table(rt)
-        key = self._key(rt, name, namespace)
-        old = table.objects.get(key)
+        old = self.tables[rt.group_resource].objects.get(self._key(rt, name, namespace))
         body_rv = meta.get("resourceVersion") or ""
         if old is None:
             if rt.allow_create_on_update and not subresource and not body_rv:
@@ -588,8 +597,10 @@ class ApiServer:
                                     field_manager=field_manager)
             raise errors.not_found(rt.plural, rt.group, name)
         if body_rv:
-            self._parse_rv(body_rv)
+            # One equal to the stored (well-formed) resourceVersion is well-formed: only
+            # another needs parsing, which answers a malformed one with its 500 first.
             if body_rv != old["metadata"]["resourceVersion"]:
+                self._parse_rv(body_rv)
                 raise errors.conflict(rt.plural, rt.group, name)
         elif not rt.allow_unconditional_update:
             # store.go: the GroupKind here is built from the resource name.
@@ -605,48 +616,59 @@ class ApiServer:
         meta = new["metadata"]
         ometa = old["metadata"]
         # System fields are the server's.
-        for f in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-                  "generation", "selfLink"):
+        for f in _SERVER_META:
             if f in ometa:
                 meta[f] = ometa[f]
             else:
                 meta.pop(f, None)
         meta["resourceVersion"] = ometa["resourceVersion"]
-        strategy = self.strategy(rt)
+        status_write = subresource == "status"
+        strategy = self._strategies.get(rt.kind) or _EMPTY_STRATEGY
         # Default the body as sent (decoding defaults it upstream), before the parts the
         # write may not change are taken from the stored object: those are shared, never
         # to be touched.
-        if strategy.default is not None:
-            strategy.default(new)
-        if subresource == "status":
+        default = strategy.default
+        if default is not None:
+            if status_write:
+                # Only what defaulting does to the status and metadata of a status write
+                # survives it (the rest is replaced by the stored object's, just below): a
+                # kind may name a defaulter that does only that part.
+                default = STATUS_WRITE_DEFAULTS.get(default, default)
+            default(new)
+        if status_write:
             for k in list(new):
-                if k not in ("status", "metadata", "apiVersion", "kind"):
+                if k not in _STATUS_BODY_KEYS:
                     del new[k]
             for k, v in old.items():
-                if k not in ("status", "metadata"):
+                if k != "status" and k != "metadata":
                     new[k] = v
             # Status strategies keep spec; most keep the metadata a status write sends, but a
             # Pod's ownerReferences and a Deployment's labels stay as they were.
-            protected = {"Pod": ("ownerReferences",), "Deployment": ("labels",)}.get(rt.kind, ())
-            for f in protected:
+            for f in _STATUS_PROTECTED_META.get(rt.kind, ()):
                 if f in ometa:
                     meta[f] = ometa[f]
                 else:
                     meta.pop(f, None)
-        elif rt.has_status:
-            if "status" in old:
-                new["status"] = old["status"]
-            else:
-                new.pop("status", None)
-        if subresource != "status" and strategy.prepare_for_update is not None:
-            strategy.prepare_for_update(new, old, self.gates)
-        if subresource == "status" and rt.kind == "PersistentVolume":
-            set_pv_phase_time(new, old, self.now())
-        self._admit(_admission.UPDATE, rt, new, old)
-        finishers = self._begin(rt, new, old, dry_run) if subresource != "status" else []
+            if rt.kind == "PersistentVolume":
+                set_pv_phase_time(new, old, self.now())
+        else:
+            if rt.has_status:
+                if "status" in old:
+                    new["status"] = old["status"]
+                else:
+                    new.pop("status", None)
+            if strategy.prepare_for_update is not None:
+                strategy.prepare_for_update(new, old, self.gates)
+        for plugin in self.admission:
+            plugin(_admission.UPDATE, rt, new, old, self)
+        group_resource = rt.group_resource
+        if status_write or not self.begin_hooks.get(group_resource):
+            return self._update_tail(rt, strategy, new, old, subresource, dry_run,
+                                     field_manager, group_resource)
+        finishers = self._begin(rt, new, old, dry_run)
         try:
             stored = self._update_tail(rt, strategy, new, old, subresource, dry_run,
-                                       field_manager)
+                                       field_manager, group_resource)
         except BaseException:
             for finish in finishers:
                 finish(False)
@@ -657,27 +679,27 @@ class ApiServer:
 
     def _update_tail(self, rt: ResourceType, strategy: Strategy, new: dict, old: dict,
                      subresource: str | None, dry_run: bool,
-                     field_manager: str | None) -> dict:
+                     field_manager: str | None, group_resource: str | None = None) -> dict:
         meta = new["metadata"]
-        ometa = old["metadata"]
-        if subresource == "status":
+        status_write = subresource == "status"
+        if status_write:
             errs = strategy.validate_status_update(new, old, self.gates)
         else:
             errs = strategy.validate_update(new, old, self.gates)
-        self._validate(rt, meta["name"], errs)
-        if subresource != "status":
+        if errs:
+            raise errors.invalid(rt.kind, rt.group, meta["name"], errs)
+        if not status_write:
             for plugin in self.validating_admission:
                 plugin(_admission.UPDATE, rt, new, old, self)
         if field_manager:
             self._track(rt, old, new, field_manager, subresource)
-        if rt.tracks_generation and subresource != "status" and _generation_changed(rt, new,
-                                                                                    old):
-            meta["generation"] = ometa.get("generation", 0) + 1
+        if rt.tracks_generation and not status_write and _generation_changed(rt, new, old):
+            meta["generation"] = old["metadata"].get("generation", 0) + 1
         if new == old:
             return old  # an update that changes nothing: no write, no event, same rv
         if dry_run:
             return new
-        table = self.table(rt)
+        table = self.tables[group_resource or rt.group_resource]
         if (meta.get("deletionTimestamp") and not meta.get("finalizers")
                 and not meta.get("deletionGracePeriodSeconds")
                 and not (rt.kind == "Namespace" and (new.get("spec") or {}).get("finalizers"))):
@@ -1052,13 +1074,11 @@ class ApiServer:
 
     def _write_scale(self, rt: ResourceType, name: str, namespace: str | None, body: dict, *,
                      dry_run: bool) -> dict:
-        from .kinds.other import validate_scale
-
         meta = body["metadata"]
         if meta.get("name") and meta["name"] != name:
             raise errors.BadRequest(f"the name of the object ({meta['name']}) does not match "
                                     f"the name on the URL ({name})")
-        errs = validate_scale(body)
+        errs = _validate_scale(body)
         if errs:
             raise errors.invalid("Scale", "autoscaling", name, errs)
         old = self.get(rt, name, namespace, copy_out=False)
@@ -1077,9 +1097,9 @@ class ApiServer:
 
     def bind(self, name: str, namespace: str, binding: Any, *, dry_run: bool = False) -> dict:
         """``POST pods/<name>/binding``: assign a pod to a node, as the scheduler does."""
-        from .kinds.other import validate_binding
-
-        rt = self.registry.by_kind("Pod")
+        rt = self._pod_rt
+        if rt is None:
+            rt = self._pod_rt = self.registry.by_kind("Pod")
         with self.store.lock:
             body = self._decode(rt, binding, "Strict", owned=False, schema="core_v1.Binding")
             bmeta = body["metadata"]
@@ -1087,10 +1107,13 @@ class ApiServer:
                 raise errors.BadRequest("name in URL does not match name in Binding object")
             bmeta.setdefault("name", name)
             bmeta.setdefault("namespace", namespace)
-            errs = validate_binding(body)
+            errs = _validate_binding(body)
             if errs:
                 raise errors.invalid("Binding", "", name, errs)
-            old = self.get(rt, name, namespace, copy_out=False)
+            table = self.tables[rt.group_resource]
+            old = table.objects.get(self._key(rt, name, namespace))
+            if old is None:
+                raise errors.not_found(rt.plural, rt.group, name)
             m = old["metadata"]
             target = body["target"].get("name", "")
             if m.get("deletionTimestamp"):
@@ -1127,7 +1150,7 @@ class ApiServer:
             if ann:
                 new["metadata"]["annotations"] = {**(m.get("annotations") or {}), **ann}
             if not dry_run:
-                self.store.replace(self.table(rt), new, old)
+                self.store.replace(table, new, old)
             return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                     "code": 201}
 

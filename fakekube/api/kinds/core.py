@@ -460,6 +460,22 @@ def _sync_ip_list(status: dict, single: str, plural: str) -> None:
         status[single] = ips[0].get("ip", "")
 
 
+def _default_pod_status_write(obj: dict) -> None:
+    """:func:`_default_pod` for the body of a ``pods/status`` write: its status part only.
+    Defaulting the spec would be wasted there (the API layer replaces the body's spec with
+    the stored pod's), and nothing in the status defaults depends on the spec."""
+    status = obj.get("status")
+    if status:
+        _sync_ip_list(status, "podIP", "podIPs")
+        _sync_ip_list(status, "hostIP", "hostIPs")
+
+
+# Defaulters whose effect on a status write (what survives of its body: status and metadata)
+# a cheaper function has, by the defaulter the kind's Strategy names (see
+# ``ApiServer._write_update``).
+STATUS_WRITE_DEFAULTS = {_default_pod: _default_pod_status_write}
+
+
 def _default_service(obj: dict) -> None:
     """``SetDefaults_Service``."""
     spec = obj.get("spec")
