@@ -98,8 +98,8 @@ def new_uid(rng: random.Random) -> str:
     """A version-4 UUID string drawn from ``rng``."""
     # version 4 (bits 76-79 = 0100) and the RFC 4122 variant (bits 62-63 = 10), in one
     # mask and one set of bits
-    n = (rng.getrandbits(128) & _UUID_KEEP) | _UUID_SET
-    h = f"{n:032x}"
+    # (the 32 hex digits through bytes.hex: half the cost of formatting the int with :032x)
+    h = ((rng.getrandbits(128) & _UUID_KEEP) | _UUID_SET).to_bytes(16, "big").hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
