@@ -28,51 +28,63 @@ class EventRecorder:
         self.component = component
         self.host = host
         self._rt = api.registry.by_kind("Event")
+        self._table = api.table(self._rt)  # the API's tables live as long as it does
         self._seen = api.event_index
 
     def event(self, obj: dict, type_: str, reason: str, message: str) -> None:
         """Record an event about ``obj`` (a stored object or a reference dict)."""
         api = self.api
         m = obj.get("metadata") or {}
-        rt = api.registry.by_kind(obj["kind"]) if obj.get("kind") else None
-        namespace = m.get("namespace") or "default"
-        ref = {"kind": obj.get("kind", ""), "namespace": m.get("namespace", ""),
-               "name": m.get("name", ""), "uid": m.get("uid", ""),
-               "apiVersion": obj.get("apiVersion", rt.api_version if rt else ""),
-               "resourceVersion": m.get("resourceVersion", "")}
-        if not ref["namespace"]:
-            del ref["namespace"]
+        kind = obj.get("kind")
+        # (an unknown kind is an error here, whether or not its apiVersion is needed)
+        rt = api.registry.by_kind(kind) if kind else None
+        if "apiVersion" in obj:
+            api_version = obj["apiVersion"]
+        else:
+            api_version = rt.api_version if rt else ""
+        ns = m.get("namespace", "")
+        namespace = ns or "default"
+        name = m.get("name", "")
+        uid = m.get("uid", "")
+        if ns:
+            ref = {"kind": obj.get("kind", ""), "namespace": ns, "name": name, "uid": uid,
+                   "apiVersion": api_version, "resourceVersion": m.get("resourceVersion", "")}
+        else:
+            ref = {"kind": obj.get("kind", ""), "name": name, "uid": uid,
+                   "apiVersion": api_version, "resourceVersion": m.get("resourceVersion", "")}
         now = api.clock.now()
         stamp = rfc3339(now)
-        source = {"component": self.component}
-        if self.host:
-            source["host"] = self.host
-        key = (namespace, ref["uid"] or ref["name"], ref["kind"], type_, reason, message,
-               self.component, self.host)
-        table = api.table(self._rt)
+        component = self.component
+        host = self.host
+        source = {"component": component, "host": host} if host else {"component": component}
+        key = (namespace, uid or name, ref["kind"], type_, reason, message, component, host)
+        table = self._table
         with api.store.lock:
-            name = self._seen.get(key)
-            old = table.objects.get((namespace, name)) if name else None
+            seen = self._seen.get(key)
+            old = table.objects.get((namespace, seen)) if seen else None
             if old is not None:
                 new = deep_copy(old)
                 new["count"] = old.get("count", 1) + 1
                 new["lastTimestamp"] = stamp
                 try:
-                    api.update(self._rt, new, name, namespace, owned=True, copy_out=False,
+                    api.update(self._rt, new, seen, namespace, owned=True, copy_out=False,
                                field_validation="Ignore")
                 except errors.ApiError:
                     pass
                 return
-            name = f"{ref['name']}.{int(now * 1e9) + api.next_event_seq():x}"
+            ev_name = f"{name}.{int(now * 1e9) + api.next_event_seq():x}"
             ev = {"apiVersion": "v1", "kind": "Event",
-                  "metadata": {"name": name, "namespace": namespace},
+                  "metadata": {"name": ev_name, "namespace": namespace},
                   "involvedObject": ref, "reason": reason, "message": message,
                   "source": source, "firstTimestamp": stamp, "lastTimestamp": stamp,
-                  "count": 1, "type": type_, "reportingComponent": self.component,
-                  "reportingInstance": self.host}
+                  "count": 1, "type": type_, "reportingComponent": component,
+                  "reportingInstance": host}
             try:
-                api.create(self._rt, ev, namespace, owned=True, copy_out=False,
-                           field_validation="Ignore")
+                # api.create(..., owned=True, copy_out=False, field_validation="Ignore")
+                # without its decode step, which would leave this body as it is (it has the
+                # kind's apiVersion, kind and metadata already): the same pipeline from
+                # there on, under the lock already held.
+                api._create(self._rt, ev, namespace)
             except errors.ApiError:
                 return  # e.g. the namespace is going away: events are best effort
-            self._seen[key] = name
+            self._seen[key] = ev_name
