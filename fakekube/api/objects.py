@@ -77,17 +77,28 @@ def rfc3339_micro(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(s)) + f".{int(round((t - s) * 1e6)):06d}Z"
 
 
-def parse_rfc3339(text: str) -> float:
-    """Seconds since the epoch of an RFC 3339 timestamp (as stored: canonical UTC)."""
-    import calendar
+_PARSED_CACHE: dict[str, int] = {}
 
+
+def parse_rfc3339(text: str) -> float:
+    """Seconds since the epoch of an RFC 3339 timestamp (as stored: canonical UTC). The
+    seconds part is remembered per string (controllers read the same few timestamps over
+    and over; ``time.strptime`` is slow)."""
     base = text[:19]
     frac = 0.0
     rest = text[19:]
     if rest.startswith("."):
         digits = rest[1:].rstrip("Z")
         frac = float("0." + digits) if digits else 0.0
-    return calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S")) + frac
+    seconds = _PARSED_CACHE.get(base)
+    if seconds is None:
+        import calendar
+
+        seconds = calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S"))
+        if len(_PARSED_CACHE) > 10_000:
+            _PARSED_CACHE.clear()
+        _PARSED_CACHE[base] = seconds
+    return seconds + frac
 
 
 _UUID_KEEP = ~((0xF000 << 64) | (0xC000 << 48)) & (2**128 - 1)
