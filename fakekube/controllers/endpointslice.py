@@ -952,16 +952,21 @@ class EndpointSliceController(Controller):
         # Endpoints this controller wrote are stored as it passed them: an existing endpoint
         # that is the very dict desired for its pod needs neither hashing nor comparing.
         hash_of = {id(ep): h for h, ep in desired.items()}
+
+        def relabel(sl: dict, labels: dict) -> None:
+            """Keep the slice's endpoints; update it for its labels alone."""
+            copy = _fresh(sl)
+            copy["metadata"]["labels"] = labels
+            by_name[sl["metadata"]["name"]] = copy
+            updated.append(sl["metadata"]["name"])
+
         for sl in sorted(existing, key=lambda s: s["metadata"]["name"]):
             sname = sl["metadata"]["name"]
             by_name[sname] = sl
             if untouched is not None and sname in untouched:
                 labels, labels_changed = slice_labels(sl, svc)
                 if labels_changed:
-                    copy = _fresh(sl)
-                    copy["metadata"]["labels"] = labels
-                    by_name[sname] = copy
-                    updated.append(sname)
+                    relabel(sl, labels)
                 else:
                     unchanged.append(sname)
                 continue
@@ -990,10 +995,7 @@ class EndpointSliceController(Controller):
                     by_name[sname] = copy
                     updated.append(sname)
             elif labels_changed:
-                copy = _fresh(sl)
-                copy["metadata"]["labels"] = labels
-                by_name[sname] = copy
-                updated.append(sname)
+                relabel(sl, labels)
             else:
                 unchanged.append(sname)
         pending = list(desired.values())
