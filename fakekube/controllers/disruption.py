@@ -62,6 +62,8 @@ class DisruptionController(Controller):
         self.queue.add((m["namespace"], m["name"]))
 
     def _on_pod(self, ev: WatchEvent) -> None:
+        if not self.pdbs.table.objects:
+            return  # no PodDisruptionBudget anywhere: no pod event concerns one
         for obj in (ev.old, ev.obj):
             if obj is None:
                 continue

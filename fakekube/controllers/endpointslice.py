@@ -317,6 +317,8 @@ def pod_change(index: SelectorIndex, ev: WatchEvent
         return [(ns, n) for n in sorted(now)], touched
     old_labels = ev.old["metadata"].get("labels")
     before = now if old_labels == labels else index.matching(ns, old_labels)
+    if not now and not before:
+        return [], now  # no Service selects the pod, before or after
     touched = now | before if before is not now else now
     if ev.old["metadata"].get("resourceVersion") == meta.get("resourceVersion"):
         return [], touched
