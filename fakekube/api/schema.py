@@ -106,8 +106,28 @@ def canonical_microtime(value: str) -> str:
 
 # --------------------------------------------------------------------------------------------
 # Fast path: one closure per type, built on first use.
+#
+# A struct decoder copies the object with ``dict.copy()`` (keys in the order sent) and then
+# walks it once: a string, int or bool field whose value has that exact type stays as it is
+# (one lookup and one identity test); any other field is decoded by its own decoder and
+# stored over the copied value (same key, same position). Lists and maps of plain scalars
+# are checked and copied whole. Whatever the fast path does not accept raises _Slow, and
+# the slow path decides; so the fast path only has to agree with it where it succeeds.
+#
+# The decoders keep one Python frame per level of nesting (no comprehensions), as before, so
+# that deep bodies run into "exceeded max depth" where they did.
 
 _FAST: dict[str, Decoder] = {}
+
+# Scalar types whose check is the value's type alone: a plain value is kept as it is.
+_PLAIN: dict[str, tuple[type, ...]] = {
+    "string": (str,), "int": (int,), "bool": (bool,), "float": (float, int),
+    "intorstr": (str, int),
+}
+
+# Quantity text -> canonical text, in front of quantity.canonical (the same few strings
+# recur on every write; keyed on the text, bounded).
+_QTY_CACHE: dict[str, str] = {}
 
 
 def _copy_any(v: Any) -> Any:
@@ -119,41 +139,28 @@ def _copy_any(v: Any) -> Any:
     return v
 
 
-def _fast_string(v: Any) -> Any:
-    if type(v) is str:
-        return v
-    raise _Slow
-
-
-def _fast_int(v: Any) -> Any:
-    if type(v) is int:
-        return v
-    raise _Slow
-
-
-def _fast_bool(v: Any) -> Any:
-    if type(v) is bool:
-        return v
-    raise _Slow
-
-
-def _fast_float(v: Any) -> Any:
-    if type(v) is float or type(v) is int:
-        return v
-    raise _Slow
-
-
-def _fast_intorstr(v: Any) -> Any:
-    if type(v) is str or type(v) is int:
-        return v
-    raise _Slow
+def _fast_plain(types: tuple[type, ...]) -> Decoder:
+    def check(v: Any) -> Any:
+        if type(v) in types:
+            return v
+        raise _Slow
+    return check
 
 
 def _fast_quantity(v: Any) -> Any:
+    if type(v) is str:
+        got = _QTY_CACHE.get(v)
+        if got is not None:
+            return got
     try:
-        return _canonical_quantity(v)
+        out = _canonical_quantity(v)
     except (QuantityError, TypeError, ValueError):
         raise _Slow from None
+    if type(v) is str:
+        if len(_QTY_CACHE) > 4096:
+            _QTY_CACHE.clear()
+        _QTY_CACHE[v] = out
+    return out
 
 
 def _fast_time(v: Any) -> Any:
@@ -175,11 +182,15 @@ def _fast_microtime(v: Any) -> Any:
 
 
 _SCALARS: dict[str, Decoder] = {
-    "string": _fast_string, "int": _fast_int, "bool": _fast_bool, "float": _fast_float,
-    "intorstr": _fast_intorstr, "quantity": _fast_quantity, "time": _fast_time,
-    "microtime": _fast_microtime,
+    **{name: _fast_plain(types) for name, types in _PLAIN.items()},
+    "quantity": _fast_quantity, "time": _fast_time, "microtime": _fast_microtime,
     "any": _copy_any,
 }
+
+
+def _rejects_none(t: str) -> bool:
+    """Whether the fast decoder of ``t`` raises _Slow for ``None`` by itself."""
+    return t in _PLAIN or t in TYPES or t[0] in "[{" or t in ("time", "microtime")
 
 
 def _fast_decoder(t: str) -> Decoder:
@@ -189,13 +200,40 @@ def _fast_decoder(t: str) -> Decoder:
     if t in _SCALARS:
         return _SCALARS[t]
     if t[0] == "[":
-        inner_t = t[1:]
-        holder: list[Decoder] = []
+        return _fast_list(t)
+    if t[0] == "{":
+        return _fast_map(t)
+    return _fast_struct(t)
 
+
+def _fast_list(t: str) -> Decoder:
+    inner_t = t[1:]
+    plain = _PLAIN.get(inner_t)
+    if plain is not None:
+        def dec_plain_list(v: Any) -> Any:
+            if type(v) is not list:
+                raise _Slow
+            for x in v:
+                if type(x) not in plain:
+                    raise _Slow
+            return v.copy()
+
+        _FAST[t] = dec_plain_list
+        return dec_plain_list
+
+    inner: Decoder  # set below, once this decoder is registered (types can recurse)
+    if _rejects_none(inner_t):
         def dec_list(v: Any) -> Any:
             if type(v) is not list:
                 raise _Slow
-            inner = holder[0]
+            out = []
+            for x in v:
+                out.append(inner(x))
+            return out
+    else:
+        def dec_list(v: Any) -> Any:
+            if type(v) is not list:
+                raise _Slow
             out = []
             for x in v:
                 if x is None:
@@ -203,64 +241,93 @@ def _fast_decoder(t: str) -> Decoder:
                 out.append(inner(x))
             return out
 
-        _FAST[t] = dec_list
-        holder.append(_fast_decoder(inner_t))
-        return dec_list
-    if t[0] == "{":
-        inner_t = t[1:]
-        holder = []
+    _FAST[t] = dec_list
+    inner = _fast_decoder(inner_t)
+    return dec_list
 
-        def dec_map(v: Any) -> Any:
+
+def _fast_map(t: str) -> Decoder:
+    inner_t = t[1:]
+    plain = _PLAIN.get(inner_t)
+    if plain is not None:
+        def dec_plain_map(v: Any) -> Any:
             if type(v) is not dict:
                 raise _Slow
-            inner = holder[0]
+            for x in v.values():
+                if type(x) not in plain:
+                    raise _Slow
+            return v.copy()
+
+        _FAST[t] = dec_plain_map
+        return dec_plain_map
+    if inner_t == "quantity":
+        def dec_quantity_map(v: Any) -> Any:
+            if type(v) is not dict:
+                raise _Slow
+            get = _QTY_CACHE.get
             out = {}
             for k, x in v.items():
-                if x is None:
-                    raise _Slow
-                out[k] = inner(x)
+                c = get(x) if type(x) is str else None
+                if c is None:
+                    if x is None:
+                        raise _Slow
+                    c = _fast_quantity(x)
+                out[k] = c
             return out
 
-        _FAST[t] = dec_map
-        holder.append(_fast_decoder(inner_t))
-        return dec_map
-    entry = TYPES[t]
-    # Field name -> (code, decoder): strings, ints and bools are checked inline, without a
-    # call per field (the bulk of every object is short strings).
-    fields: dict[str, tuple[int, Decoder]] = {}
+        _FAST[t] = dec_quantity_map
+        return dec_quantity_map
+
+    inner: Decoder  # set below, once this decoder is registered (types can recurse)
+
+    def dec_map(v: Any) -> Any:
+        if type(v) is not dict:
+            raise _Slow
+        out = {}
+        for k, x in v.items():
+            if x is None:
+                raise _Slow
+            out[k] = inner(x)
+        return out
+
+    _FAST[t] = dec_map
+    inner = _fast_decoder(inner_t)
+    return dec_map
+
+
+_SIMPLE = {"string": str, "int": int, "bool": bool}
+
+
+def _fast_struct(t: str) -> Decoder:
+    # Field name -> the Python type of a string, int or bool field, or the decoder of any
+    # other field (a function, so never the type of a value).
+    fields: dict[str, Any] = {}
+    # Field name -> decoder, for the fields that are not strings, ints or bools.
+    nested: dict[str, Decoder] = {}
 
     def dec_struct(v: Any) -> Any:
         if type(v) is not dict:
             raise _Slow
-        out = {}
-        get = fields.get
-        for k, x in v.items():
-            f = get(k)
-            if f is None:
-                raise _Slow
-            code = f[0]
-            if code == 0:
-                if type(x) is not str:
-                    raise _Slow
-                out[k] = x
-            elif code == 3:
+        out = v.copy()
+        try:
+            for k, x in v.items():
+                if fields[k] is type(x):
+                    continue
                 if x is None:
                     raise _Slow
-                out[k] = f[1](x)
-            elif code == 1:
-                if type(x) is not int:
-                    raise _Slow
-                out[k] = x
-            else:
-                if type(x) is not bool:
-                    raise _Slow
-                out[k] = x
+                out[k] = nested[k](x)
+        except KeyError:
+            # An unknown field, or a string, int or bool field holding another type.
+            raise _Slow from None
         return out
 
     _FAST[t] = dec_struct
-    for name, ft in entry.items():
-        code = {"string": 0, "int": 1, "bool": 2}.get(ft, 3)
-        fields[name] = (code, _fast_decoder(ft))
+    for name, ft in TYPES[t].items():
+        simple = _SIMPLE.get(ft)
+        if simple is None:
+            fields[name] = nested[name] = _fast_decoder(ft)
+        else:
+            fields[name] = simple
     return dec_struct
 
 
