@@ -157,7 +157,7 @@ class ApiServer:
         if not isinstance(obj, dict):
             raise errors.BadRequest(
                 f"{rt.kind} in version \"{rt.version}\" cannot be handled as a {rt.kind}: json: "
-                f"cannot unmarshal {_json_kind(obj)} into Go value of type "
+                f"cannot unmarshal {json_kind(obj)} into Go value of type "
                 f"{rt.group or 'core'}.{rt.kind}")
         api_version = obj.get("apiVersion")
         kind = obj.get("kind")
@@ -779,7 +779,7 @@ class ApiServer:
             # strategic (and an apply to /scale, which takes the applied intent as a patch)
             if not isinstance(patch, dict):
                 raise errors.BadRequest(
-                    f"json: cannot unmarshal {_json_kind(patch)} into Go value of type "
+                    f"json: cannot unmarshal {json_kind(patch)} into Go value of type "
                     "map[string]interface {}")
             return strategic_merge_patch(old, patch, schema or rt.schema)
         except PatchError as exc:
@@ -1223,7 +1223,8 @@ def _patch_resource_version(patch: Any, patch_type: str) -> str | None:
     return None
 
 
-def _json_kind(v: Any) -> str:
+def json_kind(v: Any) -> str:
+    """How encoding/json names a decoded JSON value in its unmarshal errors."""
     if isinstance(v, bool):
         return "bool"
     if isinstance(v, (int, float)):

@@ -44,6 +44,7 @@ import yaml
 
 from .. import errors
 from ..api.registry import Registry, ResourceType
+from ..api.server import json_kind
 from ..errors import FieldError
 from . import tables
 from .discovery import AGGREGATED_V2, AGGREGATED_V2BETA1, Discovery
@@ -819,49 +820,30 @@ class RestApi:
                                         ) from None
             if not isinstance(opts, dict):
                 raise errors.BadRequest(
-                    "json: cannot unmarshal " + _json_kind(opts) + " into Go value of type "
+                    "json: cannot unmarshal " + json_kind(opts) + " into Go value of type "
                     "v1.DeleteOptions")
             kind = opts.get("kind")
             if kind not in (None, "", "DeleteOptions"):
                 raise errors.BadRequest("decoded object cannot be converted to DeleteOptions")
             out = {}
-            gp = opts.get("gracePeriodSeconds")
-            if gp is not None:
-                if not isinstance(gp, int) or isinstance(gp, bool):
-                    raise errors.BadRequest(
-                        "json: cannot unmarshal " + _json_kind(gp) + " into Go struct field "
-                        "DeleteOptions.gracePeriodSeconds of type int64")
-                out["grace_period_seconds"] = gp
-            pp = opts.get("propagationPolicy")
-            if pp is not None:
-                if not isinstance(pp, str):
-                    raise errors.BadRequest(
-                        "json: cannot unmarshal " + _json_kind(pp) + " into Go struct field "
-                        "DeleteOptions.propagationPolicy of type v1.DeletionPropagation")
-                out["propagation_policy"] = pp
-            od = opts.get("orphanDependents")
-            if od is not None:
-                if not isinstance(od, bool):
-                    raise errors.BadRequest(
-                        "json: cannot unmarshal " + _json_kind(od) + " into Go struct field "
-                        "DeleteOptions.orphanDependents of type bool")
-                out["orphan_dependents"] = od
+            for field, key, ok, go_type in _DELETE_OPTION_SCALARS:
+                value = opts.get(field)
+                if value is not None:
+                    if not ok(value):
+                        raise _delete_option_type_error(value, field, go_type)
+                    out[key] = value
             pre = opts.get("preconditions")
             if pre is not None:
                 if not isinstance(pre, dict) or not all(
                         isinstance(pre.get(k), (str, type(None)))
                         for k in ("uid", "resourceVersion")):
-                    raise errors.BadRequest(
-                        "json: cannot unmarshal " + _json_kind(pre) + " into Go struct field "
-                        "DeleteOptions.preconditions of type v1.Preconditions")
+                    raise _delete_option_type_error(pre, "preconditions", "v1.Preconditions")
                 out["preconditions"] = {k: v for k, v in pre.items()
                                         if k in ("uid", "resourceVersion") and v}
             dry = opts.get("dryRun")
             if dry is not None:
                 if not isinstance(dry, list) or not all(isinstance(v, str) for v in dry):
-                    raise errors.BadRequest(
-                        "json: cannot unmarshal " + _json_kind(dry) + " into Go struct field "
-                        "DeleteOptions.dryRun of type []string")
+                    raise _delete_option_type_error(dry, "dryRun", "[]string")
                 out["dry_run"] = _check_dry_run(dry, "DeleteOptions")
             return out
         out = {}
@@ -922,6 +904,21 @@ class RestApi:
         return open_watch(self, r, q, headers)
 
 
+# DeleteOptions' scalar fields in a body: (JSON name, keyword, type check, Go type).
+_DELETE_OPTION_SCALARS: tuple[tuple[str, str, Callable[[Any], bool], str], ...] = (
+    ("gracePeriodSeconds", "grace_period_seconds",
+     lambda v: isinstance(v, int) and not isinstance(v, bool), "int64"),
+    ("propagationPolicy", "propagation_policy", lambda v: isinstance(v, str),
+     "v1.DeletionPropagation"),
+    ("orphanDependents", "orphan_dependents", lambda v: isinstance(v, bool), "bool"),
+)
+
+
+def _delete_option_type_error(value: Any, field: str, go_type: str) -> errors.BadRequest:
+    return errors.BadRequest(f"json: cannot unmarshal {json_kind(value)} into Go struct field "
+                             f"DeleteOptions.{field} of type {go_type}")
+
+
 def _warning_headers(warnings: Iterable[str]) -> list[tuple[str, str]]:
     out = []
     seen = set()
@@ -934,17 +931,4 @@ def _warning_headers(warnings: Iterable[str]) -> list[tuple[str, str]]:
         out.append(("Warning", f'299 - "{text}"'))
     return out
 
-
-def _json_kind(v: Any) -> str:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, (int, float)):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, list):
-        return "array"
-    if v is None:
-        return "null"
-    return "object"
 
