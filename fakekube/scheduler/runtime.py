@@ -275,16 +275,7 @@ class Framework:
                     break
                 continue
             if ni.gated and gates:
-                key = (ni.unschedulable, ni.hard_taints)
-                st = gate_cache.get(key, _MISSING)
-                if st is _MISSING:
-                    st = None
-                    for p in gates:
-                        s = p.filter(state, pod, ni)
-                        if s is not None and s.code != Code.SUCCESS:
-                            st = s.with_plugin(p.NAME)
-                            break
-                    gate_cache[key] = st
+                st = _gate_status(gates, state, pod, ni, gate_cache)
                 if st is not None:
                     record[ni.name] = st
                     continue
@@ -367,17 +358,7 @@ class Framework:
         gate_cache: dict[Any, Status | None] = {}
 
         def gate_status(ni: NodeInfo) -> Status | None:
-            key = (ni.unschedulable, ni.hard_taints)
-            st = gate_cache.get(key, _MISSING)
-            if st is _MISSING:
-                st = None
-                for p in gates:
-                    s = p.filter(state, pod, ni)
-                    if s is not None and s.code != Code.SUCCESS:
-                        st = s.with_plugin(p.NAME)
-                        break
-                gate_cache[key] = st
-            return st
+            return _gate_status(gates, state, pod, ni, gate_cache)
 
         def gate_ok(ni: NodeInfo) -> bool:
             return gate_status(ni) is None
@@ -595,3 +576,20 @@ def _add_resource_scores(totals: list[int], pod: PodInfo, nodes: list[NodeInfo],
         ni.score_key = shape
         ni.score_val = s
         totals[i] += s
+
+
+def _gate_status(gates: list, state: CycleState, pod: PodInfo, ni: NodeInfo,
+                 cache: dict[Any, Status | None]) -> Status | None:
+    """The first failing gate filter (unschedulable, taints) on a gated node, remembered per
+    (unschedulable, hard taints): nodes alike in those get the same verdict."""
+    key = (ni.unschedulable, ni.hard_taints)
+    st = cache.get(key, _MISSING)
+    if st is _MISSING:
+        st = None
+        for p in gates:
+            s = p.filter(state, pod, ni)
+            if s is not None and s.code != Code.SUCCESS:
+                st = s.with_plugin(p.NAME)
+                break
+        cache[key] = st
+    return st
