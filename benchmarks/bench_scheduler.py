@@ -76,9 +76,8 @@ def pod(i: int, workload: str, owner: dict | None) -> dict:
                                                                 "memory": "128Mi"}}}]}}
 
 
-def run_once(num_nodes: int, num_pods: int, workload: str, profile: bool = False
-             ) -> tuple[float, int]:
-    c, sched = make_cluster(num_nodes)
+def create_pods(c, num_pods: int, workload: str) -> None:
+    """The pending pods to place; ``rs`` pods name a (zero-replica) ReplicaSet as owner."""
     owner = None
     if workload == "rs":
         owner = c.api.create(c.api.registry.by_kind("ReplicaSet"), {
@@ -90,6 +89,12 @@ def run_once(num_nodes: int, num_pods: int, workload: str, profile: bool = False
             "default")
     for i in range(num_pods):
         c.create(pod(i, workload, owner))
+
+
+def run_once(num_nodes: int, num_pods: int, workload: str, profile: bool = False
+             ) -> tuple[float, int]:
+    c, sched = make_cluster(num_nodes)
+    create_pods(c, num_pods, workload)
     prof = cProfile.Profile() if profile else None
     t0 = time.perf_counter()
     if prof:
@@ -134,17 +139,7 @@ def breakdown(num_nodes: int, num_pods: int, workload: str) -> None:
     for p in fw.score_plugins:
         if hasattr(p, "score_nodes"):
             wrap(p, "score_nodes", f"    {p.NAME}.Score")
-    owner = None
-    if workload == "rs":
-        owner = c.api.create(c.api.registry.by_kind("ReplicaSet"), {
-            "apiVersion": "apps/v1", "kind": "ReplicaSet",
-            "metadata": {"name": "bench", "namespace": "default"},
-            "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "bench"}},
-                     "template": {"metadata": {"labels": {"app": "bench"}},
-                                  "spec": {"containers": [{"name": "app", "image": "nginx"}]}}}},
-            "default")
-    for i in range(num_pods):
-        c.create(pod(i, workload, owner))
+    create_pods(c, num_pods, workload)
     t0 = time.perf_counter()
     c.manager.run_until_idle(10**9)
     total = time.perf_counter() - t0
