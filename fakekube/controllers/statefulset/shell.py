@@ -274,11 +274,23 @@ class StatefulSetController(Controller):
                 del self._orphans[ns]
 
     def _candidates(self, namespace: str, sel) -> list[dict]:
-        """The orphan pods of the namespace that the selector matches, in name order."""
-        names = self._orphans.get(namespace) or ()
-        get = self.pods.get
-        found = [get(n, namespace) for n in sorted(names)]
-        return [p for p in found if p is not None and sel.matches(p["metadata"].get("labels"))]
+        """The orphan pods of the namespace that the selector matches, in name order: found
+        through the label index when the selector has an indexed term (many unrelated bare
+        pods in the namespace cost nothing then), else among the namespace's orphans."""
+        names = self._orphans.get(namespace) or set()
+        terms = sel.index_terms()
+        if terms:
+            key, values = terms[0]
+            found: list[dict] = []
+            for v in values:
+                found.extend(self.pods.by_label(key, v, namespace))
+            found = [p for p in found if p["metadata"]["name"] in names]
+            found.sort(key=lambda p: p["metadata"]["name"])
+        else:
+            get = self.pods.get
+            found = [p for p in map(lambda n: get(n, namespace), sorted(names))
+                     if p is not None]
+        return [p for p in found if sel.matches(p["metadata"].get("labels"))]
 
     def _adopt(self, sset: dict, pod: dict) -> dict | None:
         m = sset["metadata"]
