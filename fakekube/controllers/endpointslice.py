@@ -511,12 +511,35 @@ def _is_placeholder_of(sl: dict, placeholder: dict) -> bool:
 class _Family:
     """One address type of a Service as its last sync left it (see :class:`_SyncState`)."""
 
-    __slots__ = ("entries", "placed", "pk_counts")
+    __slots__ = ("entries", "placed", "holds", "pk_counts")
 
     def __init__(self, entries: dict[str, tuple]) -> None:
         self.entries = entries                 # pod name -> entry (``_endpoint_of``)
         self.placed: dict[str, str] = {}       # pod name -> the slice holding its endpoint
+        self.holds: dict[str, set[str]] = {}   # slice name -> the pods placed in it
         self.pk_counts: dict[tuple, int] = {}  # port key -> eligible pods that have it
+
+    def place(self, pname: str, sname: str) -> None:
+        self.placed[pname] = sname
+        self.holds.setdefault(sname, set()).add(pname)
+
+    def unplace(self, pname: str) -> None:
+        sname = self.placed.pop(pname, None)
+        if sname is not None:
+            held = self.holds[sname]
+            held.discard(pname)
+            if not held:
+                del self.holds[sname]
+
+    def unplace_slices(self, gone: list[str]) -> list[str]:
+        """Forget where the endpoints of the slices ``gone`` were; the pods they held."""
+        moved: list[str] = []
+        placed = self.placed
+        for sname in gone:
+            for pname in self.holds.pop(sname, ()):
+                del placed[pname]
+                moved.append(pname)
+        return moved
 
 
 class _SyncState:
@@ -783,7 +806,7 @@ class EndpointSliceController(Controller):
                 pk = _port_key(sl.get("ports"))
             if pk != e[5]:
                 return False
-            placed[pname] = sname
+            fam.place(pname, sname)
         return True
 
     def _sync_changed(self, key: tuple[str, str], svc: dict, state: _SyncState,
@@ -857,13 +880,7 @@ class EndpointSliceController(Controller):
             placed = fam.placed
             redo = [n for n, s in old_slices.items()
                     if s.get("addressType") == family and now_slices.get(n) is not s]
-            if redo:
-                gone = set(redo)
-                moved = [p for p, s in placed.items() if s in gone]
-                for p in moved:
-                    del placed[p]
-            else:
-                moved = []
+            moved = fam.unplace_slices(redo) if redo else []
             for n, s in now_slices.items():
                 if s.get("addressType") == family and old_slices.get(n) is not s:
                     if not self._place(fam, s):
@@ -875,7 +892,7 @@ class EndpointSliceController(Controller):
                     return True
             for pname, new in changes:
                 if new is None:
-                    placed.pop(pname, None)
+                    fam.unplace(pname)
         state.slices = now_slices
         state.valid = True
         return True

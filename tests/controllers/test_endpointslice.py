@@ -349,11 +349,17 @@ def expected_endpoints(c: fakekube.Cluster, publish: bool) -> dict[str, tuple]:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["create", "delete", "unready", "ready", "relabel"]),
+@given(st.lists(st.tuples(st.sampled_from(["create", "delete", "unready", "ready", "relabel",
+                                           "drop-slice"]),
                           st.integers(0, 5)), min_size=1, max_size=14),
-       st.booleans())
-def test_slices_always_match_the_pods(ops, publish) -> None:
+       st.booleans(), st.sampled_from([2, 100]))
+def test_slices_always_match_the_pods(ops, publish, per_slice) -> None:
+    """For every history, and with slices small enough that endpoints spread over several
+    (so the incremental sync moves them between slices), the slices hold the pods."""
     c = make_cluster()
+    for ctl in c.manager.controllers:
+        if isinstance(ctl, EndpointSliceController):
+            ctl.max_per_slice = per_slice
     c.create(service(headless=True, publishNotReadyAddresses=publish))
     for op, i in ops:
         name = f"web-{i}"
@@ -367,6 +373,10 @@ def test_slices_always_match_the_pods(ops, publish) -> None:
             c.set_pod_ready(name, op == "ready")
         elif op == "relabel" and exists:
             c.patch("Pod", name, {"metadata": {"labels": {"app": "other"}}})
+        elif op == "drop-slice":  # someone else deletes a slice: the controller repairs it
+            mine = slices(c)
+            if mine:
+                c.delete("EndpointSlice", mine[i % len(mine)]["metadata"]["name"])
         c.settle()
         got = {n: (ep["addresses"][0], ep["conditions"]["ready"], ep["conditions"]["serving"],
                    ep["conditions"]["terminating"])
@@ -374,3 +384,4 @@ def test_slices_always_match_the_pods(ops, publish) -> None:
         assert got == expected_endpoints(c, publish)
         for n, ep in endpoints_by_pod(c).items():
             assert ep["hostname"] == n
+        assert all(len(sl["endpoints"] or ()) <= per_slice for sl in slices(c))
