@@ -408,8 +408,28 @@ class Zone:
                 members.discard(name)
                 if not members:
                     del self._slices_of[(ns, svc)]
-        self._slice_eps.pop((ns, name), None)
-        self._set(("slice", ns, name), ())
+        self._slice_records_gone(ns, name)
+
+    def _slice_records_gone(self, ns: str, name: str) -> None:
+        known = self._slice_eps.pop((ns, name), None)
+        if known is not None:
+            self._apply_endpoints(known[1].values(), ())
+
+    def _apply_endpoints(self, gone: Iterable[tuple], came: Iterable[tuple]) -> None:
+        """Swap the records of the endpoints ``gone`` for those of ``came`` (each an
+        ``(endpoint, records)`` pair). Records are counted per contributor, so an address
+        that two endpoints both give stays until neither does."""
+        changed = False
+        for _, recs in came:
+            for rec in recs:
+                self._put(rec)
+                changed = True
+        for _, recs in gone:
+            for rec in recs:
+                self._drop(rec)
+                changed = True
+        if changed:
+            self.serial += 1
 
     def _slice(self, sl: dict) -> None:
         m = sl["metadata"]
@@ -431,8 +451,7 @@ class Zone:
         mode = self._svc_modes.get((ns, svc)) if svc else None
         if mode is None or mode[0] == "external" or sl.get("addressType") not in ("IPv4",
                                                                                    "IPv6"):
-            self._slice_eps.pop((ns, name), None)
-            self._set(("slice", ns, name), ())
+            self._slice_records_gone(ns, name)
             return
         headless = mode[0] == "headless"
         fq = mode[1]
@@ -445,19 +464,29 @@ class Zone:
                 proto = (p.get("protocol") or "TCP").lower()
                 pname = (p.get("name") or "").lower()
                 srv.append((f"_{pname}._{proto}.{fq}" if pname else "", str(number)))
-        recs: list[Record] = []
         sig = (fq, headless, tuple(srv))
         known = self._slice_eps.get((ns, name))
-        before = known[1] if known is not None and known[0] == sig else {}
+        if known is not None and known[0] != sig:
+            self._slice_records_gone(ns, name)
+            known = None
+        # Endpoints are compared by identity: the slice's stored endpoint dicts are shared
+        # with the previous version of the slice when unchanged (stored objects are
+        # replaced, never edited), and ``before`` keeps them alive, so an id seen there
+        # names the same dict. Only endpoints that came or went touch the zone.
+        before = known[1] if known is not None else {}
         now: dict[int, tuple] = {}
+        came: list[tuple] = []
         for ep in sl.get("endpoints") or ():
             got = before.get(id(ep))
             if got is None or got[0] is not ep:
                 got = (ep, self._endpoint_records(ep, fq, headless, srv))
+                came.append(got)
             now[id(ep)] = got
-            recs.extend(got[1])
+        gone = [got for key, got in before.items() if now.get(key) is not got]
         self._slice_eps[(ns, name)] = (sig, now)
-        self._set(("slice", ns, name), recs)
+        if (came or gone) and sorted(r for _, recs in came for r in recs) != sorted(
+                r for _, recs in gone for r in recs):
+            self._apply_endpoints(gone, came)
 
     @staticmethod
     def _endpoint_records(ep: dict, fq: str, headless: bool,
