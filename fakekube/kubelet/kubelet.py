@@ -96,6 +96,15 @@ class KubeletController(Controller):
         self.claims = ctx.informer("PersistentVolumeClaim")
         self.volumes = ctx.informer("PersistentVolume")
         self.claim_users: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        # unique volume name (as in ``status.volumesAttached``) -> the volumes that have it,
+        # and volume -> the claims bound to it (``spec.volumeName``): a node's attach
+        # changes reach the pods using those volumes without a walk over the node's pods.
+        self._volumes_by_unique: dict[str, set[str]] = {}
+        self._claims_by_volume: dict[str, set[tuple[str, str]]] = {}
+        for pv in self.volumes:
+            self._index_volume(None, pv)
+        for claim in self.claims:
+            self._index_claim(None, claim)
         self._warned: set[tuple[str, str]] = set()
         self._recorders: dict[str, Any] = {}
         self.pods.table.handlers.append(self._on_pod)
@@ -379,25 +388,41 @@ class KubeletController(Controller):
                 # Only the pods using a volume that came or went can see a difference.
                 attached = ({v.get("name") for v in before or ()}
                             ^ {v.get("name") for v in after or ()})
-        if wake or attached:
+        if wake:
             for pod in self.pods.by_field("spec.nodeName", name):
-                if attached is not None and not self._uses_volume(pod, attached):
-                    continue
                 m = pod["metadata"]
                 self.queue.add(("pod", m["namespace"], m["name"]))
+        elif attached:
+            for key in sorted(self._users_of_volumes(attached, name)):
+                self.queue.add(("pod", *key))
 
-    def _uses_volume(self, pod: dict, names: set) -> bool:
-        """Whether one of the pod's claims is bound to a volume whose unique name (as in
+    def _users_of_volumes(self, names: set, node: str) -> set[tuple[str, str]]:
+        """The pods on ``node`` with a claim bound to a volume whose unique name (as in
         ``status.volumesAttached``) is in ``names``."""
-        ns = pod["metadata"]["namespace"]
-        for vol in (pod.get("spec") or {}).get("volumes") or ():
-            claim_name = _volume_claim(pod, vol)
-            claim = self.claims.get(claim_name, ns) if claim_name else None
-            pv_name = (claim.get("spec") or {}).get("volumeName") if claim else None
-            pv = self.volumes.get(pv_name) if pv_name else None
-            if pv is not None and unique_volume_name(pv) in names:
-                return True
-        return False
+        users: set[tuple[str, str]] = set()
+        claim_users, get_pod = self.claim_users, self.pods.get
+        for unique in names:
+            for pv in self._volumes_by_unique.get(unique, ()):
+                for claim in self._claims_by_volume.get(pv, ()):
+                    for key in claim_users.get(claim, ()):
+                        pod = get_pod(key[1], key[0])
+                        if pod is not None and pod["spec"].get("nodeName") == node:
+                            users.add(key)
+        return users
+
+    def _index_volume(self, old: dict | None, new: dict | None) -> None:
+        before = unique_volume_name(old) if old is not None else None
+        after = unique_volume_name(new) if new is not None else None
+        if before != after or old is None or new is None:
+            name = (new or old)["metadata"]["name"]
+            _move(self._volumes_by_unique, before, after, name)
+
+    def _index_claim(self, old: dict | None, new: dict | None) -> None:
+        before = (old.get("spec") or {}).get("volumeName") if old is not None else None
+        after = (new.get("spec") or {}).get("volumeName") if new is not None else None
+        if before != after:
+            m = (new or old)["metadata"]
+            _move(self._claims_by_volume, before, after, (m["namespace"], m["name"]))
 
     def _wake_claim(self, namespace: str, claim: str) -> None:
         for ns, name in self.claim_users.get((namespace, claim), ()):
@@ -405,9 +430,11 @@ class KubeletController(Controller):
 
     def _on_claim(self, ev: WatchEvent) -> None:
         m = ev.obj["metadata"]
+        self._index_claim(ev.old, None if ev.type == DELETED else ev.obj)
         self._wake_claim(m["namespace"], m["name"])
 
     def _on_volume(self, ev: WatchEvent) -> None:
+        self._index_volume(ev.old, None if ev.type == DELETED else ev.obj)
         ref = (ev.obj.get("spec") or {}).get("claimRef")
         if ref:
             self._wake_claim(ref.get("namespace", ""), ref.get("name", ""))
@@ -962,6 +989,18 @@ def _volume_claim(pod: dict, vol: dict) -> str | None:
     if vol.get("ephemeral"):
         return f"{pod['metadata']['name']}-{vol['name']}"
     return None
+
+
+def _move(index: dict, before: object, after: object, item: object) -> None:
+    """Move ``item`` from ``index[before]`` to ``index[after]`` (None: no entry)."""
+    if before is not None:
+        held = index.get(before)
+        if held is not None:
+            held.discard(item)
+            if not held:
+                del index[before]
+    if after is not None:
+        index.setdefault(after, set()).add(item)
 
 
 def _claim_names(pod: dict) -> list[str]:
