@@ -219,12 +219,16 @@ class _State:
     """``stateData``: the pod's claims by kind, the PVs of each delay-binding class, the
     volumes chosen per node, and what was written at PreBind."""
 
-    __slots__ = ("skip", "bound", "delay", "pvs_by_class", "by_node", "all_bound",
-                 "written")
+    __slots__ = ("skip", "bound", "bound_pvs", "delay", "pvs_by_class", "by_node",
+                 "all_bound", "written")
 
     def __init__(self) -> None:
         self.skip = True
         self.bound: list[dict] = []
+        # the bound claims' volumes with their parsed required node affinity (None: any
+        # node), looked up at the cycle's first Filter call and reused for every node; a
+        # None entry is a volume that does not exist
+        self.bound_pvs: list[tuple[dict, NodeSelector | None] | None] | None = None
         self.delay: list[dict] = []
         self.pvs_by_class: dict[str, list[dict]] = {}
         self.by_node: dict[str, PodVolumes] = {}
@@ -372,13 +376,14 @@ class VolumeBinding:
         dynamic: list = []
         reasons: list[str] = []
         if s.bound:
-            pvs = self.handle.informer("PersistentVolume")
-            for pvc in s.bound:
-                pv = pvs.get((pvc.get("spec") or {}).get("volumeName") or "")
-                if pv is None:
+            bound_pvs = s.bound_pvs
+            if bound_pvs is None:
+                bound_pvs = s.bound_pvs = self._bound_volumes(s.bound)
+            for got in bound_pvs:
+                if got is None:
                     pvs_found = False
                     break
-                if not check_node_affinity(pv, labels):
+                if got[1] is not None and not got[1].match(labels, ""):
                     bound_ok = False
                     break
         if s.delay:
@@ -421,6 +426,22 @@ class VolumeBinding:
         if reasons:
             return None, reasons, None
         return PodVolumes(static, dynamic), [], None
+
+    def _bound_volumes(self, bound: list[dict]
+                       ) -> list[tuple[dict, NodeSelector | None] | None]:
+        """Each bound claim's volume and what ``check_node_affinity`` would match its
+        node labels with (None when it accepts every node); None for a missing volume.
+        The list stops at the first missing volume, where FindPodVolumes stops too."""
+        pvs = self.handle.informer("PersistentVolume")
+        out: list[tuple[dict, NodeSelector | None] | None] = []
+        for pvc in bound:
+            pv = pvs.get((pvc.get("spec") or {}).get("volumeName") or "")
+            if pv is None:
+                out.append(None)
+                break
+            req = ((pv.get("spec") or {}).get("nodeAffinity") or {}).get("required")
+            out.append((pv, None if req is None else NodeSelector(req)))
+        return out
 
     def _check_provisions(self, claims: list[dict], node: NodeInfo
                           ) -> tuple[bool, bool, list, str | None]:
