@@ -21,6 +21,7 @@ from typing import Hashable
 
 from .. import errors
 from .controller import Controller
+from .gcpolicy import collect_young
 
 __all__ = ["Manager"]
 
@@ -64,6 +65,7 @@ class Manager:
 
     def _run(self, c: Controller, key: Hashable) -> None:
         self.reconciles += 1
+        collect_young()  # the young collections a paused collector leaves to the loop
         q = c.queue
         try:
             result = c.reconcile(key)
