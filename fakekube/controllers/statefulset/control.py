@@ -65,6 +65,8 @@ class StatefulSetControl:
         self._name_lists: dict[tuple, list[str]] = {}  # (set, start, count) -> pod names
         self._candidates: dict[str, tuple[tuple, dict]] = {}  # set uid -> (key, revision)
         self._templates: dict[str, tuple[dict, dict]] = {}  # revision name -> (it, template)
+        # (namespace, set name) -> the replica slots as the last sync placed them by name
+        self._slots: dict[tuple[str, str], _Slots] = {}
 
     def claim_changed(self, namespace: str, set_name: str, ordinal: int) -> None:
         """A claim of the replica at ``ordinal`` changed: that replica, and every later one,
@@ -75,19 +77,26 @@ class StatefulSetControl:
 
     def forget(self, namespace: str, set_name: str) -> None:
         self._settled.pop((namespace, set_name), None)
+        self._slots.pop((namespace, set_name), None)
 
     # -- entry point (UpdateStatefulSet) ---------------------------------------------------
 
     def sync(self, sset: dict, pods: list[dict], revisions: list[dict],
-             by_name: dict[str, dict] | None = None) -> SyncResult:
-        """One sync of ``sset`` given its claimed ``pods`` (optionally also by name, which
-        lets the replicas be placed without parsing every name) and its revisions."""
+             by_name: dict[str, dict] | None = None,
+             changes: list[str] | None = None) -> SyncResult:
+        """One sync of ``sset`` given its claimed ``pods`` and its revisions.
+
+        ``by_name``, optional, holds the same pods by name: it lets the replicas be placed
+        without parsing every name. ``changes``, optional with it, is the caller's log of
+        the names whose entry in ``by_name`` may have changed, appended to as they change
+        (the same dict and list from sync to sync): the slots of the last sync are then
+        brought up to date from the names logged since, not looked up again."""
         revisions = history.sort_revisions(revisions)
         current_rev, update_rev, collision_count = self._get_revisions(sset, revisions)
         err: errors.ApiError | None = None
         try:
             status = self._update(sset, current_rev, update_rev, collision_count, pods,
-                                  by_name)
+                                  by_name, changes)
         except _Failed as failed:
             status, err = failed.status, failed.error
         if status is not None:
@@ -176,7 +185,8 @@ class StatefulSetControl:
     # -- the sync proper (updateStatefulSet) ------------------------------------------------
 
     def _update(self, sset: dict, current_rev: dict, update_rev: dict, collision_count: int,
-                pods: list[dict], by_name: dict[str, dict] | None = None) -> dict:
+                pods: list[dict], by_name: dict[str, dict] | None = None,
+                changes: list[str] | None = None) -> dict:
         spec = sset.get("spec") or {}
         current_set = self._apply_revision(sset, current_rev)
         update_set = self._apply_revision(sset, update_rev)
@@ -196,13 +206,19 @@ class StatefulSetControl:
         ordinal_of = self._ordinal
         ordinals = self._ordinals
         replicas: list[dict | None] = []
+        sm = sset["metadata"]
+        set_key = (sm["namespace"], sm["name"])
+        first_changed: int | None = None  # no slot before it changed since the last sync
         if by_name is not None:
             # Every replica by its canonical name; exact when that places every pod (no
             # other names, so no condemned pods and no odd spellings of an ordinal).
-            replicas = list(map(by_name.get, self._names(sset["metadata"]["name"], start,
-                                                         replica_count)))
-            if len(by_name) != len(replicas) - replicas.count(None):
-                replicas = []
+            slots, first_changed = self._place_by_name(
+                set_key, by_name, changes, self._names(sm["name"], start, replica_count))
+            if slots.filled == len(by_name):
+                replicas = list(slots.pods)
+            else:
+                first_changed = None
+        from_slots = bool(replicas)
         if not replicas:
             replicas = [None] * max(0, replica_count)
             placing = pods
@@ -226,10 +242,9 @@ class StatefulSetControl:
         # The settled prefix: replicas the last sync found Running, Ready, available and
         # consistent, whose pod objects (and claims) have not changed since. Nothing the
         # sync does depends on them beyond what it counts, so it starts after them.
-        sm = sset["metadata"]
-        settled = self._settled_prefix((sm["namespace"], sm["name"]), (
+        settled = self._settled_prefix(set_key, (
             sm["uid"], sm.get("generation"), current_name, update_name, mrs, start),
-            replicas, monotonic and not deleting)
+            replicas, monotonic and not deleting, from_slots, first_changed)
 
         def refresh(*lists) -> None:
             counts = policy.compute_status(
@@ -309,7 +324,7 @@ class StatefulSetControl:
             return self._update_with_max_unavailable(sset, reps, update_name, status,
                                                      partition)
         if (settled is not None and len(settled.pods) == len(reps)
-                and settled.revisions.count(update_name) == len(reps)):
+                and settled.count(update_name) == len(reps)):
             return status  # every replica settled on the update revision: nothing to roll
         for target in range(len(reps) - 1, partition - 1, -1):
             pod = reps[target]
@@ -384,10 +399,17 @@ class StatefulSetControl:
         return False
 
     def _settled_prefix(self, key: tuple[str, str], version: tuple, replicas: list,
-                        use: bool) -> _Settled | None:
+                        use: bool, from_slots: bool = False,
+                        first_changed: int | None = None) -> _Settled | None:
         """The set's settled prefix still valid for this sync (trimmed to the replicas whose
         pod objects are the very ones found settled), or a new empty one; None when the
-        sync is not OrderedReady (Parallel's batches see every replica)."""
+        sync is not OrderedReady (Parallel's batches see every replica).
+
+        ``from_slots`` says ``replicas`` are the slots of :meth:`_place_by_name`, and
+        ``first_changed`` the first of them whose pod object may differ from the last
+        sync's. When the prefix was also found among those slots, the slots before
+        ``first_changed`` hold the very objects it was found with: it is trimmed there
+        without comparing each one."""
         memo = self._settled.get(key)
         if not use:
             if memo is not None:
@@ -395,12 +417,33 @@ class StatefulSetControl:
             return None
         if memo is None or memo.version != version:
             memo = self._settled[key] = _Settled(version)
-            return memo
-        pods = memo.pods
-        n = min(len(pods), len(replicas))
-        same = list(map(operator.is_, pods[:n], replicas[:n]))
-        memo.truncate(same.index(False) if False in same else n)
+        elif first_changed is not None and from_slots and memo.from_slots:
+            memo.truncate(min(first_changed, len(replicas)))
+        else:
+            pods = memo.pods
+            n = min(len(pods), len(replicas))
+            same = list(map(operator.is_, pods[:n], replicas[:n]))
+            memo.truncate(same.index(False) if False in same else n)
+        memo.from_slots = from_slots
         return memo
+
+    def _place_by_name(self, key: tuple[str, str], by_name: dict[str, dict],
+                       changes: list[str] | None, names: list[str]
+                       ) -> tuple["_Slots", int | None]:
+        """The replica slots (``by_name`` looked up at each canonical name of ``names``),
+        and the first slot that may hold another object than at the set's last sync (None
+        when the slots were built afresh). With the same ``by_name``, ``changes`` log and
+        names as last time, only the names logged since are looked up again."""
+        slots = self._slots.get(key)
+        if (changes is None or slots is None or slots.by_name is not by_name
+                or slots.log is not changes or slots.names is not names):
+            slots = _Slots(by_name, changes, names)
+            if changes is None:
+                self._slots.pop(key, None)
+            else:
+                self._slots[key] = slots
+            return slots, None
+        return slots, slots.catch_up()
 
     def _names(self, set_name: str, start: int, count: int) -> list[str]:
         """The replicas' pod names, remembered per set shape."""
@@ -494,23 +537,32 @@ class _Settled:
     revisions, minReadySeconds (availability, once reached, lasts while the pod object is
     unchanged) and the start ordinal."""
 
-    __slots__ = ("version", "start", "pods", "revisions")
+    __slots__ = ("version", "start", "pods", "revisions", "by_revision", "from_slots")
 
     def __init__(self, version: tuple) -> None:
         self.version = version
         self.start = version[-1]
         self.pods: list[dict] = []
         self.revisions: list[str] = []
+        self.by_revision: dict[str, int] = {}  # revision -> how many of ``revisions``
+        self.from_slots = False  # last checked against by-name slots (see _settled_prefix)
 
     def append(self, pod: dict, revision: str) -> None:
         self.pods.append(pod)
         self.revisions.append(revision)
+        self.by_revision[revision] = self.by_revision.get(revision, 0) + 1
 
     def truncate(self, n: int) -> None:
         n = max(0, n)
         if n < len(self.pods):
+            by_revision = self.by_revision
+            for revision in self.revisions[n:]:
+                by_revision[revision] -= 1
             del self.pods[n:]
             del self.revisions[n:]
+
+    def count(self, revision: str) -> int:
+        return self.by_revision.get(revision, 0)
 
     def add_counts(self, counts: dict, current: str, update: str) -> None:
         """Add the settled replicas to status counts (each created, ready and available,
@@ -519,8 +571,51 @@ class _Settled:
         counts["replicas"] += n
         counts["readyReplicas"] += n
         counts["availableReplicas"] += n
-        counts["currentReplicas"] += self.revisions.count(current)
-        counts["updatedReplicas"] += self.revisions.count(update)
+        counts["currentReplicas"] += self.count(current)
+        counts["updatedReplicas"] += self.count(update)
+
+
+class _Slots:
+    """A set's replica slots as placed by name: ``pods[i]`` is ``by_name.get(names[i])``
+    as of the ``seen`` first entries of ``log`` (the caller's record of the names whose
+    entry changed), and ``filled`` counts the slots that hold a pod."""
+
+    __slots__ = ("by_name", "log", "names", "index", "pods", "filled", "seen")
+
+    def __init__(self, by_name: dict[str, dict], log: list[str] | None,
+                 names: list[str]) -> None:
+        self.by_name = by_name
+        self.log = log
+        self.names = names
+        self.index: dict[str, int] | None = None  # name -> slot, built on first catch-up
+        self.pods: list[dict | None] = list(map(by_name.get, names))
+        self.filled = len(names) - self.pods.count(None)
+        self.seen = len(log) if log is not None else 0
+
+    def catch_up(self) -> int:
+        """Apply the names logged since the last call; the first slot they touched
+        (``len(names)`` when none)."""
+        log = self.log
+        first = len(self.names)
+        if self.seen == len(log):
+            return first
+        index = self.index
+        if index is None:
+            index = self.index = {n: i for i, n in enumerate(self.names)}
+        pods, get = self.pods, self.by_name.get
+        for name in log[self.seen:]:
+            i = index.get(name)
+            if i is None:
+                continue  # not a replica's name: only ``filled`` against ``by_name`` sees it
+            new = get(name)
+            old = pods[i]
+            if new is not old:
+                pods[i] = new
+                self.filled += (new is not None) - (old is not None)
+                if i < first:
+                    first = i
+        self.seen = len(log)
+        return first
 
 
 _MISSING: dict = {"metadata": {"name": ""}}  # stands for an empty slot as first unhealthy

@@ -57,12 +57,16 @@ class _Owned:
     """The pods a set owns (as controller) that its selector matches, as the last claim
     found them; ``dirty``: the pod keys with an event since (or still to release)."""
 
-    __slots__ = ("selector", "pods", "dirty")
+    __slots__ = ("selector", "pods", "dirty", "log")
 
     def __init__(self, selector: dict | None) -> None:
         self.selector = selector
         self.pods: dict[str, dict] = {}  # by name (all in the set's namespace)
         self.dirty: set[tuple[str, str]] = set()
+        # the names whose entry in ``pods`` may have changed, in order: the sync replays
+        # what it has not seen yet instead of looking up every replica again (a new list,
+        # which the sync notices, when it grows long)
+        self.log: list[str] = []
 
 
 class StatefulSetController(Controller):
@@ -192,10 +196,10 @@ class StatefulSetController(Controller):
             # An invalid or empty selector selects nothing: upstream records a warning and
             # does nothing (validation prevents it for sets created through the API).
             return None
-        pods, by_name = self._claim_pods(sset, sel)
+        pods, by_name, log = self._claim_pods(sset, sel)
         revisions = self._claim_revisions(sset, sel)
         try:
-            result = self.control.sync(sset, pods, revisions, by_name)
+            result = self.control.sync(sset, pods, revisions, by_name, log)
         except ClaimBeingDeleted:
             # Upstream retries with backoff until the claim is gone; here the claim's
             # deletion enqueues the set (_on_claim), so nothing needs to spin meanwhile.
@@ -204,12 +208,13 @@ class StatefulSetController(Controller):
             return Result(requeue_after=result.requeue_after)
         return None
 
-    def _claim_pods(self, sset: dict, sel) -> tuple[list[dict], dict[str, dict] | None]:
+    def _claim_pods(self, sset: dict, sel
+                    ) -> tuple[list[dict], dict[str, dict] | None, list[str] | None]:
         """``getPodsForStatefulSet`` / ``ClaimPods``: owned pods that still match, plus
         orphans that match and are members by name (adopted); owned pods that no longer
         match are released. The order of the list is not meaningful (the sync places pods
-        by ordinal); writes happen in name order. Also returns the same pods by name when
-        it adopted none (read-only)."""
+        by ordinal); writes happen in name order. When it adopted none, also returns the
+        same pods by name and the log of the names whose entry changed (read-only)."""
         m = sset["metadata"]
         uid, ns = m["uid"], m["namespace"]
         deleting = bool(m.get("deletionTimestamp"))
@@ -225,11 +230,15 @@ class StatefulSetController(Controller):
         memo.dirty = set()
         objs = self.pods.table.objects
         owned = memo.pods
+        if len(memo.log) > 4 * len(owned) + 1024:
+            memo.log = []
+        log = memo.log
         release: list[dict] = []
         for key in look:
             if key[0] != ns:
                 continue
             pod = objs.get(key)
+            log.append(key[1])
             owned.pop(key[1], None)
             if pod is None:
                 continue
@@ -246,6 +255,7 @@ class StatefulSetController(Controller):
         for pod in release:
             self._release(pod, uid)
         by_name: dict[str, dict] | None = owned
+        changes: list[str] | None = log
         if not deleting and self._orphans.get(ns):
             for pod in self._candidates(ns, sel):
                 pm = pod["metadata"]
@@ -256,8 +266,8 @@ class StatefulSetController(Controller):
                 adopted = self._adopt(sset, pod)
                 if adopted is not None:
                     out.append(adopted)
-                    by_name = None
-        return out, by_name
+                    by_name = changes = None
+        return out, by_name, changes
 
     def _note_orphan(self, ev: WatchEvent) -> None:
         """Keep ``_orphans``: the names of the pods without a controller, per namespace
