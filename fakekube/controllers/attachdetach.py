@@ -311,16 +311,16 @@ class AttachDetachController(Controller):
         if ev.type == ADDED:
             self.queue.add(("node", name))  # SetNodeStatusUpdateNeeded
         # processVolumesInUse
-        in_use = (node.get("status") or {}).get("volumesInUse") or ()
+        in_use = set((node.get("status") or {}).get("volumesInUse") or ())
         old = ev.old
         health_changed = old is None or _ready(old) != _ready(node) or _out_of_service(
             old) != _out_of_service(node)
+        attached = self.attached
+        if not health_changed:  # only the volumes whose mount state moved need a look
+            volumes = [v for v in volumes if attached[v][name].mounted != (v in in_use)]
         for v in sorted(volumes):
-            att = self.attached[v][name]
-            mounted = v in in_use
-            if att.mounted != mounted or health_changed:
-                att.mounted = mounted
-                self.queue.add(("volume", v))
+            attached[v][name].mounted = v in in_use
+            self.queue.add(("volume", v))
 
     def _on_va(self, ev: WatchEvent) -> None:
         va = ev.obj
