@@ -290,12 +290,27 @@ def _pe_string(pe: str) -> str:
     return f"[{rest}]"
 
 
+_PE_ORDER = {"f": 0, "k": 1, "v": 2, "i": 3}
+
+
+def _pe_key(pe: str) -> tuple[int, str]:
+    return _PE_ORDER.get(pe[0], 4), pe
+
+
 def _sorted(s: FieldSet) -> FieldSet:
-    order = {"f": 0, "k": 1, "v": 2, "i": 3}
-    items = sorted(_children(s), key=lambda kv: (order.get(kv[0][0], 4), kv[0]))
+    """A copy of ``s`` in upstream's serialization order: ``.`` first, then the children by
+    the kind of their path element (``f:``, ``k:``, ``v:``, ``i:``), then by text."""
     out = {".": {}} if "." in s else {}
-    for k, v in items:
-        out[k] = _sorted(v)
+    keys = [k for k in s if k != "."]
+    if len(keys) > 1:
+        head = keys[0][0]
+        if all(k[0] == head for k in keys):
+            keys.sort()  # one kind of element (the usual case): text order is the order
+        else:
+            keys.sort(key=_pe_key)
+    for k in keys:
+        v = s[k]
+        out[k] = _sorted(v) if v else {}
     return out
 
 
@@ -652,12 +667,19 @@ class _Manager:
 
     @property
     def ident(self) -> str:
-        d: dict[str, Any] = {"manager": self.manager, "operation": self.operation}
-        if self.operation != "Apply":
-            d["apiVersion"] = self.api_version
-        if self.subresource:
-            d["subresource"] = self.subresource
-        return _jdump(d)
+        key = (self.manager, self.operation, self.api_version, self.subresource)
+        got = _IDENTS.get(key)
+        if got is None:
+            d: dict[str, Any] = {"manager": self.manager, "operation": self.operation}
+            if self.operation != "Apply":
+                d["apiVersion"] = self.api_version
+            if self.subresource:
+                d["subresource"] = self.subresource
+            got = _jdump(d)
+            if len(_IDENTS) >= 4096:
+                _IDENTS.clear()
+            _IDENTS[key] = got
+        return got
 
     def describe(self) -> str:
         """``printManager``: how a conflict names this manager."""
@@ -678,6 +700,10 @@ class _Manager:
         if self.subresource:
             e["subresource"] = self.subresource
         return e
+
+
+# (manager, operation, apiVersion, subresource) -> the manager's identifier (its JSON text)
+_IDENTS: dict[tuple[str, str, str, str], str] = {}
 
 
 def _managers(meta: dict) -> dict[str, _Manager]:
@@ -820,6 +846,18 @@ def track_update(old: dict | None, new: dict, *, manager: str | None, api_versio
         entries = _encode(managers)
         if entries:
             meta["managedFields"] = entries
+        else:
+            meta.pop("managedFields", None)
+        return
+    if old is None and not managers:
+        # A create with no managed fields to start from (the usual create): the writer
+        # owns exactly what the object sets, and is the only manager.
+        fields = field_set(new, type_name)
+        if ignored:
+            fields = difference(fields, ignored)
+        if fields:
+            meta["managedFields"] = [_Manager(manager, "Update", api_version, subresource, now,
+                                              fields).entry()]
         else:
             meta.pop("managedFields", None)
         return
