@@ -89,8 +89,36 @@ class Response:
         self.stream = stream
 
 
+def _json_encoder() -> Callable[[Any], str]:
+    """``json.dumps(obj, separators=(",", ":"))`` without its per-call cost: ``dumps`` builds
+    an encoder object and a C encoder for every call; this builds the C encoder once (as
+    ``JSONEncoder.iterencode`` would, with the same settings, so the same text). Without a
+    circular-reference table, which is what lets one encoder serve every thread: what is
+    encoded here is JSON-shaped data (decoded bodies, stored objects, answers built from
+    them), never circular; nesting too deep still raises RecursionError."""
+    plain = json.JSONEncoder(separators=(",", ":"))
+    try:
+        from json.encoder import c_make_encoder, encode_basestring_ascii
+    except ImportError:  # pragma: no cover - no C accelerator
+        return plain.encode
+    if c_make_encoder is None:  # pragma: no cover
+        return plain.encode
+    encoder = c_make_encoder(None, plain.default, encode_basestring_ascii, None, ":", ",",
+                             False, False, True)
+    join = "".join
+
+    def encode(obj: Any) -> str:
+        return join(encoder(obj, 0))
+
+    return encode
+
+
+#: JSON text of a value, compact, as ``json.dumps(obj, separators=(",", ":"))`` writes it.
+encode_json = _json_encoder()
+
+
 def _dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":")).encode()
+    return encode_json(obj).encode()
 
 
 def status_response(err: errors.ApiError, headers: list | None = None) -> Response:
@@ -138,6 +166,15 @@ def output_mode(accept: str | None, *, table: bool = False, discovery: bool = Fa
                 yaml_ok: bool = True) -> str:
     """How to answer: ``json``, ``yaml``, ``table``, ``table-v1beta1``, ``pom``,
     ``pom-list``, ``aggregated``, ``aggregated-v2beta1``; raises 406."""
+    if not accept:
+        return "json"
+    return _output_mode(accept, table, discovery, yaml_ok)
+
+
+@functools.lru_cache(maxsize=512)
+def _output_mode(accept: str, table: bool, discovery: bool, yaml_ok: bool) -> str:
+    """:func:`output_mode` of a non-empty Accept header (clients send a handful of them,
+    so the answers are kept; a 406 is raised anew each time, never kept)."""
     ranges = parse_accept(accept)
     if not ranges:
         return "json"
@@ -284,6 +321,10 @@ def _json_error(exc: Exception) -> str:
     return str(exc)
 
 
+# One decoder for every body (``json.loads`` with arguments builds a new one per call).
+_decode_json = json.JSONDecoder(parse_constant=_reject_constant).decode
+
+
 def parse_json(body: bytes) -> Any:
     """Parse a JSON body as Go's decoder would accept it (no NaN or Infinity); raises
     ValueError with a description."""
@@ -292,7 +333,10 @@ def parse_json(body: bytes) -> Any:
     except UnicodeDecodeError:
         raise ValueError("invalid UTF-8 in JSON body") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        if text.startswith("\ufeff"):  # what json.loads refuses before decoding
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)",
+                                       text, 0)
+        return _decode_json(text)
     except (ValueError, RecursionError) as exc:
         raise ValueError(_json_error(exc)) from None
 

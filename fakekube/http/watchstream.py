@@ -30,7 +30,6 @@ the framing, the Table transform of events), ``.../handlers/get.go`` (``ListReso
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable
@@ -40,7 +39,7 @@ from ..api.selectors import SelectorError, escape_field_value, parse_field_selec
 from ..api.watch import BOOKMARK, ERROR
 from ..errors import FieldError
 from . import tables
-from .rest import Query, Response, output_mode
+from .rest import Query, Response, encode_json, output_mode
 
 if TYPE_CHECKING:
     from ..api.registry import ResourceType
@@ -52,7 +51,7 @@ __all__ = ["open_watch", "WatchStream", "BOOKMARK_INTERVAL"]
 BOOKMARK_INTERVAL = 60.0  # seconds between bookmarks of an idle watch (cacher: 1 minute)
 BATCH = 512               # events per chunk at most
 
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
+_dumps = encode_json
 
 
 def _validate(q: Query) -> tuple[str | None, bool | None, bool]:
