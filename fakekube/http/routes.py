@@ -76,11 +76,28 @@ def route(path: str, registry: Registry, _cache: dict[str, Route] = {}) -> Route
     got = _cache.get(path)
     if got is not None:
         return got
+    # An object's path is its collection's path plus one segment: collections repeat,
+    # names rarely do, so an item is derived from its collection's cached route.
+    head, slash, last = path.rpartition("/")
+    if slash and last and head and head[-1] != "/":
+        parent = _cache.get(head)
+        if (parent is not None and parent.endpoint == "resource" and parent.name is None
+                and (parent.namespace is not None or not parent.rt.namespaced)):
+            name = unquote(last)
+            if name:
+                return Route("resource", parent.rt, parent.namespace, name, None,
+                             parent.group, parent.version, parent.watch)
     r = _route(path, registry)
     if len(_cache) > 4096:
         _cache.clear()
     if r.endpoint != "resource" or r.name is None:
         _cache[path] = r  # collections and fixed endpoints repeat; names rarely do
+    elif r.subresource is None and slash and last and head and head[-1] != "/":
+        # an object whose collection was not asked for yet: keep the collection's route
+        # (what _route gives for it), so that its other objects take the short way above
+        parent = _route(head, registry)
+        if parent.endpoint == "resource" and parent.name is None:
+            _cache[head] = parent
     return r
 
 

@@ -25,15 +25,39 @@ _REASONS = {200: "OK", 201: "Created", 202: "Accepted", 400: "Bad Request",
             429: "Too Many Requests", 500: "Internal Server Error", 504: "Gateway Timeout"}
 
 
+_HEADER_DICT: Any = None
+
+
 def _header_dict(pairs: list[tuple[str, str]]) -> Any:
-    try:
-        from urllib3 import HTTPHeaderDict
-    except ImportError:  # pragma: no cover - urllib3 < 2
-        from urllib3._collections import HTTPHeaderDict  # type: ignore
-    d = HTTPHeaderDict()
+    global _HEADER_DICT
+    cls = _HEADER_DICT
+    if cls is None:
+        try:
+            from urllib3 import HTTPHeaderDict as cls
+        except ImportError:  # pragma: no cover - urllib3 < 2
+            from urllib3._collections import HTTPHeaderDict as cls  # type: ignore
+        _HEADER_DICT = cls
+    d = cls()
     for k, v in pairs:
         d.add(k, v)
     return d
+
+
+def _target(url: str) -> str:
+    """The request target (path and query) of an absolute URL, as ``urlsplit`` reads it.
+    The client's URLs are ``<scheme>://<host:port><path>[?<query>]``: those are cut
+    directly; anything else (a fragment, characters urlsplit drops) goes to urlsplit."""
+    if url.startswith(("http://", "https://")) and "#" not in url and url.isascii() and (
+            url.isprintable() and " " not in url):
+        start = url.index("//") + 2
+        i = url.find("/", start)
+        if i > 0:
+            netloc = url[start:i]
+            if "?" not in netloc and "[" not in netloc and "]" not in netloc:
+                path, _, query = url[i:].partition("?")
+                return path + "?" + query if query else path
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 class InProcessResponse:
@@ -100,8 +124,7 @@ class InProcessPool:
 
     def request(self, method: str, url: str, fields: Any = None, headers: Any = None,
                 body: Any = None, **kwargs: Any) -> InProcessResponse:
-        parts = urlsplit(url)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        target = _target(url)
         hdrs = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
         if body is None:
             data = b""
