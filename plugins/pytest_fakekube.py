@@ -157,6 +157,13 @@ def kube_client(kube_server: Any) -> Any:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     report = yield
+    if call.when == "teardown":
+        # The reports that describe the clusters are made; the item (which the session
+        # keeps to its end) must not keep them alive: a suite would otherwise hold every
+        # test's cluster, and each full garbage collection would walk them all.
+        if _CLUSTERS_KEY in item.stash:
+            del item.stash[_CLUSTERS_KEY]
+        return report
     if report.failed and call.when in ("call", "setup"):
         clusters = item.stash.get(_CLUSTERS_KEY, None)
         if clusters is not None and clusters.items:

@@ -114,3 +114,31 @@ def test_xdist_workers_get_the_serial_seeds(pytester, monkeypatch):
         runs.append({f.name: f.read_text() for f in seed_dir.iterdir()})
     assert len(runs[0]) == 6
     assert runs[0] == runs[1]  # each worker builds the same cluster a serial run builds
+
+
+def test_a_tests_clusters_are_let_go_after_its_teardown(pytester):
+    """The session keeps every test item to its end; the clusters a test built must not
+    stay alive with it (a suite would hold them all, and every full garbage collection
+    would walk them)."""
+    pytester.makepyfile("""
+        import gc
+        import weakref
+
+        REFS = []
+
+        def test_kube(kube):
+            REFS.append(weakref.ref(kube))
+
+        def test_factory(kube_factory):
+            REFS.append(weakref.ref(kube_factory(nodes=1)))
+
+        def test_served(kube_server, kube):
+            REFS.append(weakref.ref(kube))
+
+        def test_zz_all_gone():
+            gc.collect()
+            assert len(REFS) == 3
+            assert [r() for r in REFS] == [None, None, None]
+    """)
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=4)
