@@ -67,15 +67,17 @@ class Watcher:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def take(self, limit: int | None = None) -> list[tuple[str, dict]]:
-        """Dequeue up to ``limit`` events as ``(type, copy of object)`` pairs."""
+    def take(self, limit: int | None = None, copy: bool = True) -> list[tuple[str, dict]]:
+        """Dequeue up to ``limit`` events as ``(type, copy of object)`` pairs; with
+        ``copy=False`` the objects are the stored ones themselves, for readers that only
+        read (call under the store lock then)."""
         out = []
         q = self.queue
         while q and (limit is None or len(out) < limit):
             type_, obj, rv = q.popleft()
             if rv:
                 self.last_rv = rv
-            out.append((type_, deep_copy(obj)))
+            out.append((type_, deep_copy(obj) if copy else obj))
             if type_ == ERROR:
                 self.close()
                 q.clear()

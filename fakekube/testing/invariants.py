@@ -1,8 +1,10 @@
 """Reusable checks of what Kubernetes guarantees, with messages in Kubernetes terms.
 
-Each check reads the cluster through its public API and raises :class:`InvariantViolation`
-(an ``AssertionError``) that says what is wrong, about which objects, and what upstream
-promises instead. Use them in tests and in state machines::
+Each check reads the cluster's stored objects and raises :class:`InvariantViolation` (an
+``AssertionError``) that says what is wrong, about which objects, and what upstream promises
+instead. Checks only read, so they read the stored objects themselves (never changed in
+place, see :mod:`fakekube.api.store`) rather than copies, and find a set's pods through the
+store's owner index. Use them in tests and in state machines::
 
     invariants.statefulset_identity(cluster, "web")
     invariants.one_node_per_rwo_volume(cluster)
@@ -43,12 +45,28 @@ def _ordinal(name: str, set_name: str) -> int:
     return int(m.group(2))
 
 
+def _stored(cluster: "Cluster", kind: str, namespace: str | None = None) -> list[dict]:
+    """The stored objects of a kind in list order (what ``cluster.list(kind,
+    namespace)["items"]`` holds, without the copies). Read them, never change them."""
+    api = cluster.api
+    return api.list(api.registry.by_kind(kind), namespace, copy_out=False)["items"]
+
+
 def _set_pods(cluster: "Cluster", name: str, namespace: str) -> tuple[dict, list[dict]]:
-    sset = cluster.get("StatefulSet", name, namespace)
-    uid = sset["metadata"]["uid"]
-    pods = [p for p in cluster.list("Pod", namespace)["items"]
+    """The StatefulSet (NotFound if absent) and the pods it controls, in list order: the
+    pods of the namespace with a controller reference to its UID (stored objects)."""
+    api = cluster.api
+    with api.store.lock:
+        sset = api.get(api.registry.by_kind("StatefulSet"), name, namespace, copy_out=False)
+        uid = sset["metadata"]["uid"]
+        table = api.table(api.registry.by_kind("Pod"))
+        objects = table.objects
+        pods = []
+        for key in sorted(k for k in table.keys_owned_by(uid) if k[0] == namespace):
+            p = objects[key]
             if any(r.get("uid") == uid and r.get("controller")
-                   for r in p["metadata"].get("ownerReferences") or ())]
+                   for r in p["metadata"].get("ownerReferences") or ()):
+                pods.append(p)
     return sset, pods
 
 
@@ -143,9 +161,9 @@ def statefulset_status(cluster: "Cluster", name: str, namespace: str = "default"
 
 def one_node_per_rwo_volume(cluster: "Cluster") -> None:
     """A ReadWriteOnce volume is attached to at most one node at a time."""
-    pvs = {pv["metadata"]["name"]: pv for pv in cluster.list("PersistentVolume")["items"]}
+    pvs = {pv["metadata"]["name"]: pv for pv in _stored(cluster, "PersistentVolume")}
     nodes_of: dict[str, set[str]] = defaultdict(set)
-    for va in cluster.list("VolumeAttachment")["items"]:
+    for va in _stored(cluster, "VolumeAttachment"):
         if not (va.get("status") or {}).get("attached"):
             continue
         pv_name = ((va.get("spec") or {}).get("source") or {}).get("persistentVolumeName")
@@ -161,9 +179,9 @@ def one_node_per_rwo_volume(cluster: "Cluster") -> None:
 def claims_bound_one_to_one(cluster: "Cluster") -> None:
     """Every Bound claim names a volume whose claimRef names it back, and no volume is
     claimed by two claims."""
-    pvs = {pv["metadata"]["name"]: pv for pv in cluster.list("PersistentVolume")["items"]}
+    pvs = {pv["metadata"]["name"]: pv for pv in _stored(cluster, "PersistentVolume")}
     seen: dict[str, str] = {}
-    for claim in cluster.list("PersistentVolumeClaim")["items"]:
+    for claim in _stored(cluster, "PersistentVolumeClaim"):
         m = claim["metadata"]
         if (claim.get("status") or {}).get("phase") != "Bound":
             continue
@@ -198,10 +216,14 @@ class History:
 
     def __init__(self, cluster: "Cluster") -> None:
         self.cluster = cluster
-        self._pods = cluster.watch("Pod", resource_version="0")
+        api = cluster.api
+        by_kind = api.registry.by_kind
+        # API-layer watchers, read without copies (take(copy=False)): the objects are only
+        # read.
+        self._pods = api.watch(by_kind("Pod"), resource_version="0")
         rv = str(cluster.store.rv)
-        self._sets = cluster.watch("StatefulSet", resource_version="0")
-        self._events = cluster.watch("Event", resource_version=rv)
+        self._sets = api.watch(by_kind("StatefulSet"), resource_version="0")
+        self._events = api.watch(by_kind("Event"), resource_version=rv)
         self.pods: dict[tuple[str, str], dict] = {}
         self.sets: dict[tuple[str, str], dict] = {}
         self.generated_names: dict[tuple[str, str], str] = {}
@@ -210,12 +232,13 @@ class History:
 
     def check(self) -> None:
         merged = []
-        for source, watch in (("Pod", self._pods), ("StatefulSet", self._sets),
-                              ("Event", self._events)):
-            for t, obj in watch:
-                if t in ("BOOKMARK", "ERROR"):
-                    continue
-                merged.append((int(obj["metadata"]["resourceVersion"]), source, t, obj))
+        with self.cluster.store.lock:
+            for source, watcher in (("Pod", self._pods), ("StatefulSet", self._sets),
+                                    ("Event", self._events)):
+                for t, obj in watcher.take(copy=False):
+                    if t in ("BOOKMARK", "ERROR"):
+                        continue
+                    merged.append((int(obj["metadata"]["resourceVersion"]), source, t, obj))
         merged.sort(key=lambda x: x[0])
         for _, source, t, obj in merged:
             getattr(self, f"_on_{source.lower()}")(t, obj)

@@ -69,7 +69,7 @@ class ClusterMachine(RuleBasedStateMachine):
         if self.failed:
             return False
         agents = self.cluster.kubelets.agents
-        for p in self.cluster.list("Pod")["items"]:
+        for p in invariants._stored(self.cluster, "Pod"):
             node = p["spec"].get("nodeName")
             if node and node not in agents:
                 return False
@@ -171,7 +171,7 @@ class StatefulSetIdentityMachine(ClusterMachine):
     @rule()
     def force_delete_stuck_pod(self) -> None:
         """``kubectl delete pod --grace-period=0 --force`` on a pod stuck Terminating."""
-        for p in self.cluster.list("Pod")["items"]:
+        for p in invariants._stored(self.cluster, "Pod"):
             if p["metadata"].get("deletionTimestamp"):
                 self.cluster.delete("Pod", p["metadata"]["name"], grace_period_seconds=0)
                 return
@@ -206,7 +206,7 @@ class StatefulSetIdentityMachine(ClusterMachine):
         """Every incarnation of pod i mounts claim www-web-i, bound to the same volume, with
         the same data, as long as the claim exists."""
         c = self.cluster
-        for claim in c.list("PersistentVolumeClaim")["items"]:
+        for claim in invariants._stored(c, "PersistentVolumeClaim"):
             m = claim["metadata"]
             if (claim.get("status") or {}).get("phase") != "Bound":
                 continue
