@@ -32,6 +32,7 @@ from .kubelet import KubeletController
 from .trace import WriteTimes
 from .kubelet.volumes import VolumeData, volume_id
 from .runtime import ControllerContext, Manager
+from .runtime.gcpolicy import young_collections_only
 
 __all__ = ["Cluster", "Watch"]
 
@@ -195,9 +196,17 @@ class Cluster:
 
         Raises :class:`fakekube.SettleTimeout` if the next pending deadline lies beyond
         ``max_seconds`` or the livelock guard (``max_reconciles``) trips.
+
+        While it runs (and while :meth:`advance` runs), Python's cyclic garbage collector
+        collects only its young generations; full collections wait until it returns
+        (:mod:`fakekube.runtime.gcpolicy`).
         """
         if self._served is not None:
             return self._served.settle(max_seconds)
+        with young_collections_only():
+            return self._settle(max_seconds)
+
+    def _settle(self, max_seconds: float) -> float:
         clock, manager = self.clock, self.manager
         start = clock.now()
         end = start + max_seconds
@@ -232,6 +241,10 @@ class Cluster:
         self._advance(seconds)
 
     def _advance(self, seconds: float) -> None:
+        with young_collections_only():
+            self._advance_loop(seconds)
+
+    def _advance_loop(self, seconds: float) -> None:
         clock, manager = self.clock, self.manager
         end = clock.now() + seconds
         budget = self.config.max_reconciles

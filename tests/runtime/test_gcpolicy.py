@@ -99,3 +99,23 @@ def test_outside_a_block_collect_young_does_nothing(collections_seen):
     finally:
         gc.enable()
     assert collections_seen == []
+
+
+def test_settle_and_advance_pause_full_collections_and_restore_the_collector(
+        collections_seen):
+    import fakekube
+    from fakekube.testing.builders import headless_service, statefulset
+
+    c = fakekube.Cluster(nodes=3)
+    enabled: list[bool] = []
+    c.clock.call_at(c.now + 5, lambda: enabled.append(gc.isenabled()))
+    c.apply([headless_service("nginx"), statefulset("web", 3)])
+    c.settle()
+    assert enabled == [False]
+    assert gc.isenabled()
+    c.clock.call_at(c.now + 5, lambda: enabled.append(gc.isenabled()))
+    c.advance(10)
+    assert enabled == [False, False]
+    assert gc.isenabled()
+    assert 2 not in collections_seen
+    assert c.get("StatefulSet", "web")["status"]["readyReplicas"] == 3
