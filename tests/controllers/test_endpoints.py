@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import fakekube
 from fakekube.api import service_alloc
 from fakekube.controllers.endpoints import MAX_CAPACITY, EndpointsController, truncate
+from podops import pod_op
 
 TRIGGER = "endpoints.kubernetes.io/last-change-trigger-time"
 
@@ -212,17 +213,9 @@ def test_endpoints_always_match_the_pods(ops, publish) -> None:
     c.create(service(headless=True, publishNotReadyAddresses=publish))
     port = 80
     for op, i in ops:
-        name = f"web-{i}"
-        exists = any(p["metadata"]["name"] == name
-                     for p in c.list("Pod", "default")["items"])
-        if op == "create" and not exists:
-            c.create(pod(name, f"node-{i % 2 + 1}", hostname=name, subdomain="nginx"))
-        elif op == "delete" and exists:
-            c.delete("Pod", name)
-        elif op in ("unready", "ready"):
-            c.set_pod_ready(name, op == "ready")
-        elif op == "relabel" and exists:
-            c.patch("Pod", name, {"metadata": {"labels": {"app": "other"}}})
+        if pod_op(c, op, i, lambda i: pod(f"web-{i}", f"node-{i % 2 + 1}", hostname=f"web-{i}",
+                                          subdomain="nginx")):
+            pass
         elif op == "port":
             port = 80 + i
             c.patch("Service", "nginx", {"spec": {"ports": [

@@ -12,6 +12,7 @@ import fakekube
 from fakekube.api import service_alloc
 from fakekube.controllers.endpointslice import (CONTROLLER_NAME, EndpointSliceController,
                                                  find_port)
+from podops import pod_op
 
 SERVICE_NAME = "kubernetes.io/service-name"
 MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
@@ -362,17 +363,9 @@ def test_slices_always_match_the_pods(ops, publish, per_slice) -> None:
             ctl.max_per_slice = per_slice
     c.create(service(headless=True, publishNotReadyAddresses=publish))
     for op, i in ops:
-        name = f"web-{i}"
-        exists = any(p["metadata"]["name"] == name
-                     for p in c.list("Pod", "default")["items"])
-        if op == "create" and not exists:
-            c.create(pod(name, f"node-{i % 3 + 1}", hostname=name, subdomain="nginx"))
-        elif op == "delete" and exists:
-            c.delete("Pod", name)
-        elif op in ("unready", "ready"):
-            c.set_pod_ready(name, op == "ready")
-        elif op == "relabel" and exists:
-            c.patch("Pod", name, {"metadata": {"labels": {"app": "other"}}})
+        if pod_op(c, op, i, lambda i: pod(f"web-{i}", f"node-{i % 3 + 1}", hostname=f"web-{i}",
+                                          subdomain="nginx")):
+            pass
         elif op == "drop-slice":  # someone else deletes a slice: the controller repairs it
             mine = slices(c)
             if mine:

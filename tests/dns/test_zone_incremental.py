@@ -8,11 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dnskit import build, service, stateful_pod
+from podops import POD_OPS, pod_op
 from fakekube.controllers.endpointslice import EndpointSliceController
 from fakekube.dns.zone import Zone
 
-OP = st.tuples(st.sampled_from(["create", "delete", "unready", "ready", "relabel", "service"]),
-               st.integers(0, 7))
+OP = st.tuples(st.sampled_from([*POD_OPS, "service"]), st.integers(0, 7))
 # batches of writes, the cluster settling after each: several endpoints of a slice change in
 # one slice write, and whole slices go with their Service
 OPS = st.lists(st.lists(OP, min_size=1, max_size=4), min_size=1, max_size=8)
@@ -41,21 +41,12 @@ def test_incremental_zone_equals_a_rebuilt_one(ops, headless, per_slice) -> None
     c.create(svc)
     c.settle()
     serial = dns.zone.serial
-    pods = c.api.table(c.api.registry.by_kind("Pod")).objects
     services = c.api.table(c.api.registry.by_kind("Service")).objects
     for batch in ops:
         before = {k: dict(v) for k, v in dns.zone._rr.items()}
         for op, i in batch:
-            name = f"web-{i}"
-            exists = ("default", name) in pods
-            if op == "create" and not exists:
-                c.create(stateful_pod(i))
-            elif op == "delete" and exists:
-                c.delete("Pod", name)
-            elif op in ("unready", "ready"):
-                c.set_pod_ready(name, op == "ready")
-            elif op == "relabel" and exists:
-                c.patch("Pod", name, {"metadata": {"labels": {"app": "other"}}})
+            if pod_op(c, op, i, stateful_pod):
+                pass
             elif op == "service":
                 if ("default", "nginx") in services:
                     c.delete("Service", "nginx")
