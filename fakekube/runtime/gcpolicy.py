@@ -23,7 +23,8 @@ from typing import Iterator
 
 __all__ = ["young_collections_only", "collect_young"]
 
-_active = 0  # nesting depth of young_collections_only() in which the collector was enabled
+_active = 0  # 1 inside a young_collections_only() block that paused the collector
+_young = (0, 0)  # the collector's generation 0 and 1 thresholds when the block began
 
 
 @contextmanager
@@ -31,11 +32,12 @@ def young_collections_only() -> Iterator[None]:
     """Pause automatic collection for the block, leaving young collections to
     :func:`collect_young`; the collector's state is restored on the way out. A no-op when
     the collector is disabled already (the caller's choice stands)."""
-    global _active
+    global _active, _young
     if _active or not gc.isenabled():
         # nested, or disabled by the caller: nothing to pause, nothing to restore
         yield
         return
+    _young = gc.get_threshold()[:2]
     gc.disable()
     _active = 1
     try:
@@ -45,13 +47,14 @@ def young_collections_only() -> Iterator[None]:
         gc.enable()
 
 
-def collect_young(_count=gc.get_count, _threshold=gc.get_threshold) -> None:
+def collect_young(_count=gc.get_count) -> None:
     """Inside :func:`young_collections_only`: collect generation 0 (and 1 when it is due)
-    once as many objects have accumulated as would have triggered CPython's own collection;
-    never the oldest generation. Cheap when nothing is due: one counter read."""
+    once as many objects have accumulated as would have triggered CPython's own collection
+    (with the thresholds of the block's start); never the oldest generation. Cheap when
+    nothing is due: one counter read."""
     if not _active:
         return
     c0, c1, _ = _count()
-    t0, t1, _ = _threshold()
+    t0, t1 = _young
     if t0 and c0 > t0:  # (a threshold of 0 is CPython's "no automatic collection")
         gc.collect(1 if c1 >= t1 else 0)
