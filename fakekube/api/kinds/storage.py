@@ -859,9 +859,13 @@ def validate_persistent_volume_update(new: dict, old: dict, gates: Gates) -> Err
     (except beta-to-GA label keys), ``volumeAttributesClassName`` rules."""
     opts = _pv_options(new, old, gates)
     errs = _meta_update(new, old)
-    errs.extend(_validate_pv(new, gates, opts))
+    pv_errs = _validate_pv(new, gates, opts)
+    errs.extend(pv_errs)
     errs.extend(_mount_option_annotation(new))
-    errs.extend(_validate_pv(new, gates, opts))
+    if pv_errs:
+        # A second pass (upstream's, listing each error twice) of a pure check of unchanged
+        # arguments: it finds nothing when the first found nothing.
+        errs.extend(_validate_pv(new, gates, opts))
     spec = new.get("spec") or _EMPTY
     old_spec = old.get("spec") or _EMPTY
 
@@ -1143,8 +1147,13 @@ def validate_persistent_volume_claim_update(new: dict, old: dict, gates: Gates) 
     opts = _pvc_options(new, old, gates)
     new_md, old_md = new.get("metadata") or {}, old.get("metadata") or {}
     errs = _validate_pvc(new, gates, opts)
+    # Upstream validates the claim a second time (in ValidatePersistentVolumeClaimUpdate),
+    # so every error is listed twice. The check is a pure function of arguments nothing
+    # has changed since: when the first pass found nothing, the second finds nothing.
+    repeat = bool(errs)
     errs.extend(_meta.validate_object_meta_update(new_md, old_md))
-    errs.extend(_validate_pvc(new, gates, opts))
+    if repeat:
+        errs.extend(_validate_pvc(new, gates, opts))
 
     spec = new.get("spec") or _EMPTY
     old_spec = old.get("spec") or _EMPTY
@@ -1410,8 +1419,12 @@ def validate_volume_attachment_update(new: dict, old: dict, gates: Gates) -> Err
     (the generic check), ``ValidateVolumeAttachment`` twice (as upstream), the spec
     immutable."""
     errs = _meta_update(new, old)
-    errs.extend(_validate_volume_attachment(new, gates))
-    errs.extend(_validate_volume_attachment(new, gates))
+    va_errs = _validate_volume_attachment(new, gates)
+    errs.extend(va_errs)
+    if va_errs:
+        # The second pass of a pure check of unchanged arguments finds nothing when the
+        # first found nothing.
+        errs.extend(_validate_volume_attachment(new, gates))
     spec = new.get("spec")
     if not semantic_equal(spec, old.get("spec")):
         errs.append(FieldError.invalid("spec", spec, _IMMUTABLE))
