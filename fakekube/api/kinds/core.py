@@ -4591,12 +4591,14 @@ def _prepare_namespace_update(new: dict, old: dict, gates: Gates) -> None:
 # Endpoints
 
 
-def _validate_endpoints(ep: dict, gates: Gates, known: set[int] | None = None
+def _validate_endpoints(ep: dict, gates: Gates, known: tuple[set[int], ...] | None = None,
+                        memo: dict[int, tuple[list[int], set[int]]] | None = None
                         ) -> list[FieldError]:
-    """``ValidateEndpoints``. ``known``: the ids of address objects of the stored object
-    an update replaces; they passed this validation when stored (stored objects are never
-    changed, and an address's checks depend on nothing else), so they are not checked
-    again."""
+    """``ValidateEndpoints``. ``known``: sets of the ids of address objects of the stored
+    object an update replaces; they passed this validation when stored (stored objects are
+    never changed, and an address's checks depend on nothing else), so they are not checked
+    again. ``memo`` (with ``known``) receives, by the id of each address list, the ids of its
+    addresses in order and as a set, for :func:`_repack_subsets` to reuse."""
     errs = validate_object_meta(ep.get("metadata") or {}, True, name_is_dns1123_subdomain)
     for i, ss in enumerate(ep.get("subsets") or ()):
         p = f"subsets[{i}]"
@@ -4611,7 +4613,10 @@ def _validate_endpoints(ep: dict, gates: Gates, known: set[int] | None = None
                 # Only the addresses the stored object does not hold, found without a
                 # Python-level pass over the (up to 1,000) addresses.
                 ids = list(map(id, lst))
-                unknown = set(ids).difference(known)
+                id_set = set(ids)
+                if memo is not None:
+                    memo[id(lst)] = (ids, id_set)
+                unknown = id_set.difference(*known)
                 if not unknown:
                     continue
                 positions = itertools.compress(range(len(ids)), map(unknown.__contains__,
@@ -4651,13 +4656,20 @@ def _validate_endpoints(ep: dict, gates: Gates, known: set[int] | None = None
     return errs
 
 
-def _validate_endpoints_update(new: dict, old: dict, gates: Gates) -> list[FieldError]:
+def _validate_endpoints_update(new: dict, old: dict, gates: Gates,
+                               memo: dict[int, tuple[list[int], set[int]]] | None = None
+                               ) -> list[FieldError]:
     errs = validate_object_meta_update(new.get("metadata") or {}, old.get("metadata") or {})
-    known: set[int] = set()
-    for ss in old.get("subsets") or ():
-        known.update(map(id, ss.get("addresses") or ()))
-        known.update(map(id, ss.get("notReadyAddresses") or ()))
-    errs.extend(_validate_endpoints(new, gates, known))
+    ids = _address_ids(old)
+    if ids is not None:
+        known: tuple[set[int], ...] = (ids[1], ids[3])
+    else:
+        every: set[int] = set()
+        for ss in old.get("subsets") or ():
+            every.update(map(id, ss.get("addresses") or ()))
+            every.update(map(id, ss.get("notReadyAddresses") or ()))
+        known = (every,)
+    errs.extend(_validate_endpoints(new, gates, known, memo))
     return errs
 
 
@@ -4667,17 +4679,40 @@ def _address_key(addr: dict) -> tuple:
 
 # The Endpoints bodies :func:`_repack_subsets` made canonical, by id (held, so that the id
 # stays theirs): an update of one of them, once stored (stored objects are never changed),
-# starts from its sorted addresses instead of sorting again.
-_CANONICAL: dict[int, dict] = {}
+# starts from its sorted addresses instead of sorting again. With each, for a single subset,
+# the ids of its ready and not-ready address objects, in order and as sets (None until
+# :func:`_address_ids` needs them): an update of it reads them here rather than mapping
+# ``id`` over up to 1,000 addresses again (:func:`_repack_onto` derives the new object's
+# from the old one's and the update's, which validation computed).
+_CANONICAL: dict[int, tuple[dict, tuple | None]] = {}
 
 
-def _canonical(ep: dict) -> None:
+def _canonical(ep: dict, ids: tuple | None = None) -> None:
     if len(_CANONICAL) >= 1024:
         _CANONICAL.clear()
-    _CANONICAL[id(ep)] = ep
+    _CANONICAL[id(ep)] = (ep, ids)
 
 
-def _repack_subsets(ep: dict, old: dict | None = None) -> None:
+def _address_ids(ep: dict) -> tuple[list[int], set[int], list[int], set[int]] | None:
+    """For a canonical object with one subset, the ids of its ready addresses in order and
+    as a set, then the same of its not-ready ones; None for any other object."""
+    entry = _CANONICAL.get(id(ep))
+    if entry is None or entry[0] is not ep:
+        return None
+    ids = entry[1]
+    if ids is None:
+        subsets = ep.get("subsets") or ()
+        if len(subsets) != 1:
+            return None
+        r_ids = list(map(id, subsets[0].get("addresses") or ()))
+        n_ids = list(map(id, subsets[0].get("notReadyAddresses") or ()))
+        ids = (r_ids, set(r_ids), n_ids, set(n_ids))
+        _CANONICAL[id(ep)] = (ep, ids)
+    return ids
+
+
+def _repack_subsets(ep: dict, old: dict | None = None,
+                    memo: dict[int, tuple[list[int], set[int]]] | None = None) -> None:
     """``RepackSubsets``: one subset per distinct set of addresses, with every port those
     addresses serve; an address not ready for some port is not ready for it. Addresses are
     sorted by IP (then target UID) and ports by name, port and protocol (upstream sorts by a
@@ -4685,16 +4720,20 @@ def _repack_subsets(ep: dict, old: dict | None = None) -> None:
 
     ``old``: the stored object an update replaces. When both have one subset and ``old``
     was made canonical here, the result is built from ``old``'s sorted lists: the address
-    objects ``ep`` shares with them keep their order, the others are inserted."""
+    objects ``ep`` shares with them keep their order, the others are inserted. ``memo``:
+    address ids validation computed (see :func:`_validate_endpoints`)."""
     subsets = ep.get("subsets")
     if not subsets:
         return
-    if old is not None and len(subsets) == 1 and _CANONICAL.pop(id(old), None) is old:
-        out = _repack_onto(subsets[0], old)
-        if out is not None:
-            ep["subsets"] = out
-            _canonical(ep)
-            return
+    if old is not None and len(subsets) == 1:
+        old_ids = _address_ids(old)
+        entry = _CANONICAL.pop(id(old), None)
+        if entry is not None and entry[0] is old:
+            got = _repack_onto(subsets[0], old, old_ids, memo or {})
+            if got is not None:
+                ep["subsets"], ids = got
+                _canonical(ep, ids)
+                return
     addresses: dict[tuple, dict] = {}
     by_port: dict[tuple, dict[tuple, bool]] = {}
     port_objs: dict[tuple, dict | None] = {}
@@ -4745,30 +4784,38 @@ def _repack_subsets(ep: dict, old: dict | None = None) -> None:
     _canonical(ep)
 
 
-def _repack_onto(ss: dict, old: dict) -> list[dict] | None:
+def _repack_onto(ss: dict, old: dict, old_ids: tuple | None,
+                 memo: dict[int, tuple[list[int], set[int]]]
+                 ) -> tuple[list[dict], tuple] | None:
     """What :func:`_repack_subsets` makes of the single subset ``ss``, given ``old``, a
-    canonical object with one subset; None when the shortcut does not apply (an address
-    object listed twice, or two addresses with one key: the general path decides)."""
+    canonical object with one subset, and ``old_ids``, its :func:`_address_ids`; with the
+    result's own address ids (the same shape). None when the shortcut does not apply (an
+    address object listed twice, or two addresses with one key: the general path decides).
+    ``memo`` may hold the ids of ``ss``'s address lists already."""
     osubs = old.get("subsets") or ()
-    if len(osubs) != 1:
+    if len(osubs) != 1 or old_ids is None:
         return None
     ready, not_ready = ss.get("addresses") or (), ss.get("notReadyAddresses") or ()
-    r_ids, n_ids = list(map(id, ready)), list(map(id, not_ready))
-    r_set, n_set = set(r_ids), set(n_ids)
+    r_ids, r_set = memo.get(id(ready)) or _ids_of(ready)
+    n_ids, n_set = memo.get(id(not_ready)) or _ids_of(not_ready)
     if len(r_set) != len(r_ids) or len(n_set) != len(n_ids) or not r_set.isdisjoint(n_set):
         return None
     lists = []
+    out_ids: list = []
     fresh = []
-    for objs, ids, id_set, old_list in ((ready, r_ids, r_set, osubs[0].get("addresses") or ()),
-                                        (not_ready, n_ids, n_set,
-                                         osubs[0].get("notReadyAddresses") or ())):
-        old_ids = set(map(id, old_list))
-        if old_ids.issubset(id_set):
+    for objs, ids, id_set, old_list, old_order, old_set in (
+            (ready, r_ids, r_set, osubs[0].get("addresses") or (), old_ids[0], old_ids[1]),
+            (not_ready, n_ids, n_set, osubs[0].get("notReadyAddresses") or (), old_ids[2],
+             old_ids[3])):
+        # ``kept_ids`` follows ``kept`` (the ids of its objects, in its order).
+        if old_set.issubset(id_set):
             kept = list(old_list)
+            kept_ids = list(old_order)
         else:
-            kept = list(itertools.compress(old_list, map(id_set.__contains__,
-                                                         map(id, old_list))))
-        new_ids = id_set - old_ids
+            mask = list(map(id_set.__contains__, old_order))
+            kept = list(itertools.compress(old_list, mask))
+            kept_ids = list(itertools.compress(old_order, mask))
+        new_ids = id_set - old_set
         if new_ids:
             by_id = dict(zip(ids, objs))
             for i in new_ids:
@@ -4778,8 +4825,11 @@ def _repack_onto(ss: dict, old: dict) -> list[dict] | None:
                 if at < len(kept) and _address_key(kept[at]) == key:
                     return None
                 kept.insert(at, addr)
+                kept_ids.insert(at, i)
                 fresh.append((key, len(lists)))
         lists.append(kept)
+        # Every address of ``ss`` is in ``kept`` once (no id twice, checked above).
+        out_ids += (kept_ids, id_set)
     for key, side in fresh:  # no key on both sides
         other = lists[1 - side]
         at = bisect.bisect_left(other, key, key=_address_key)
@@ -4797,7 +4847,12 @@ def _repack_onto(ss: dict, old: dict) -> list[dict] | None:
     if real_ports:
         subset["ports"] = sorted(real_ports, key=lambda p: (
             p.get("name", ""), p.get("port", 0), p.get("protocol", "")))
-    return [subset]
+    return [subset], tuple(out_ids)
+
+
+def _ids_of(addresses) -> tuple[list[int], set[int]]:
+    ids = list(map(id, addresses))
+    return ids, set(ids)
 
 
 # --------------------------------------------------------------------------------------------
@@ -5011,9 +5066,10 @@ def _validate_endpoints_then_canonicalize(ep: dict, gates: Gates) -> list[FieldE
 
 def _validate_endpoints_update_then_canonicalize(new: dict, old: dict,
                                                  gates: Gates) -> list[FieldError]:
-    errs = _validate_endpoints_update(new, old, gates)
+    memo: dict[int, tuple[list[int], set[int]]] = {}
+    errs = _validate_endpoints_update(new, old, gates, memo)
     if not errs:
-        _repack_subsets(new, old)
+        _repack_subsets(new, old, memo)
     return errs
 
 
