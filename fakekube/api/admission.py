@@ -42,6 +42,45 @@ Plugin = Callable[[str, "ResourceType", dict, "dict | None", "ApiServer"], None]
 IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
 
 
+def _applies(ops: tuple[str, ...], kinds: tuple[str, ...] | None = None, *,
+             namespaced: bool = False, core: bool = True) -> Callable[[Plugin], Plugin]:
+    """Mark a plugin with the writes it can act on: operations ``ops``, kinds ``kinds``
+    (None: any kind) of the core group (of any group if not ``core``), namespaced kinds only
+    if ``namespaced``. Each plugin still
+    checks this itself on entry (so calling it directly is unchanged); the marks only let the
+    API layer skip calls that would return at once (see :func:`plugins_for`)."""
+    def mark(plugin: Plugin) -> Plugin:
+        plugin.admission_ops = frozenset(ops)  # type: ignore[attr-defined]
+        plugin.admission_kinds = (  # type: ignore[attr-defined]
+            None if kinds is None else frozenset(kinds))
+        plugin.admission_namespaced = namespaced  # type: ignore[attr-defined]
+        plugin.admission_core = core  # type: ignore[attr-defined]
+        return plugin
+    return mark
+
+
+def plugins_for(plugins: "list[Plugin] | tuple[Plugin, ...]", op: str,
+                rt: "ResourceType") -> tuple[Plugin, ...]:
+    """The plugins of ``plugins`` (in order) that may act on an ``op`` of ``rt``: every
+    unmarked plugin (one a test or an extension added), and each marked one whose marks
+    admit the write. The others would return without doing anything, so leaving them out
+    changes nothing."""
+    out = []
+    for plugin in plugins:
+        ops = getattr(plugin, "admission_ops", None)
+        if ops is not None:
+            kinds = plugin.admission_kinds  # type: ignore[attr-defined]
+            if op not in ops or (plugin.admission_namespaced  # type: ignore[attr-defined]
+                                 and not rt.namespaced):
+                continue
+            if kinds is not None and (rt.kind not in kinds or (
+                    plugin.admission_core and rt.group != "")):  # type: ignore[attr-defined]
+                continue
+        out.append(plugin)
+    return tuple(out)
+
+
+@_applies((CREATE,), namespaced=True)
 def namespace_lifecycle(op: str, rt: "ResourceType", obj: dict, old: dict | None,
                         api: "ApiServer") -> None:
     if op != CREATE or not rt.namespaced:
@@ -70,6 +109,7 @@ def _spec(obj: dict) -> dict:
         return spec
 
 
+@_applies((CREATE,), ("Pod",))
 def default_toleration_seconds(op: str, rt: "ResourceType", obj: dict, old: dict | None,
                                api: "ApiServer") -> None:
     if rt.kind != "Pod" or rt.group != "" or op != CREATE:
@@ -103,6 +143,7 @@ def default_toleration_seconds(op: str, rt: "ResourceType", obj: dict, old: dict
     spec["tolerations"] = tolerations
 
 
+@_applies((CREATE,), ("PersistentVolumeClaim", "PersistentVolume"))
 def storage_object_in_use_protection(op: str, rt: "ResourceType", obj: dict, old: dict | None,
                                      api: "ApiServer") -> None:
     if op != CREATE or rt.group != "":
@@ -118,6 +159,7 @@ def storage_object_in_use_protection(op: str, rt: "ResourceType", obj: dict, old
         obj["metadata"]["finalizers"] = [*fins, finalizer]
 
 
+@_applies((CREATE,), ("PersistentVolumeClaim",))
 def default_storage_class(op: str, rt: "ResourceType", obj: dict, old: dict | None,
                           api: "ApiServer") -> None:
     if op != CREATE or rt.kind != "PersistentVolumeClaim" or rt.group != "":
@@ -133,6 +175,7 @@ def default_storage_class(op: str, rt: "ResourceType", obj: dict, old: dict | No
         spec["storageClassName"] = default
 
 
+@_applies((CREATE,), ("Pod",))
 def priority(op: str, rt: "ResourceType", obj: dict, old: dict | None, api: "ApiServer") -> None:
     if op != CREATE or rt.kind != "Pod" or rt.group != "":
         return
@@ -143,6 +186,7 @@ def priority(op: str, rt: "ResourceType", obj: dict, old: dict | None, api: "Api
         spec["preemptionPolicy"] = "PreemptLowerPriority"
 
 
+@_applies((CREATE,), ("Pod",))
 def service_account(op: str, rt: "ResourceType", obj: dict, old: dict | None,
                     api: "ApiServer") -> None:
     if op != CREATE or rt.kind != "Pod" or rt.group != "":
@@ -163,14 +207,23 @@ DEFAULT_PLUGINS: tuple[Plugin, ...] = (
 )
 
 
+_resize_check: Plugin | None = None  # imported on first use (controllers import this module)
+
+
+@_applies((UPDATE,), ("PersistentVolumeClaim",), core=False)
 def persistent_volume_claim_resize(op: str, rt: "ResourceType", obj: dict, old: dict | None,
                                    api: "ApiServer") -> None:
     """PersistentVolumeClaimResize (validating): see
     :func:`fakekube.controllers.persistentvolume.expand.persistent_volume_claim_resize`."""
+    global _resize_check
     if op != UPDATE or rt.kind != "PersistentVolumeClaim":
         return
-    from ..controllers.persistentvolume.expand import persistent_volume_claim_resize as check
+    check = _resize_check
+    if check is None:
+        from ..controllers.persistentvolume.expand import (
+            persistent_volume_claim_resize as check)
 
+        _resize_check = check
     check(op, rt, obj, old, api)
 
 

@@ -71,6 +71,29 @@ def _status_success(rt: ResourceType, obj: dict) -> dict:
             "details": details}
 
 
+class _Narrowed:
+    """A plugin list narrowed to each kind of write: :func:`admission.plugins_for` leaves
+    out the plugins whose marks say they would return at once (most concern one or two
+    kinds), remembered per (op, group, kind, namespaced) while the list holds the plugins
+    it was made from (tests append their own)."""
+
+    __slots__ = ("seen", "by_key")
+
+    def __init__(self) -> None:
+        self.seen: list = []
+        self.by_key: dict[tuple, tuple] = {}
+
+    def get(self, plugins: list, op: str, rt: ResourceType) -> tuple:
+        if plugins != self.seen:
+            self.seen = list(plugins)
+            self.by_key.clear()
+        key = (op, rt.group, rt.kind, rt.namespaced)
+        got = self.by_key.get(key)
+        if got is None:
+            got = self.by_key[key] = _admission.plugins_for(self.seen, op, rt)
+        return got
+
+
 class ApiServer:
     """The verbs of the Kubernetes API over one :class:`~fakekube.api.store.Store`."""
 
@@ -89,6 +112,9 @@ class ApiServer:
         # Validating admission runs after the kind's validation (upstream's order).
         self.validating_admission: list[_admission.Plugin] = list(
             _admission.DEFAULT_VALIDATING_PLUGINS)
+        # Each list narrowed to one kind of write (see _Narrowed).
+        self._admission_for = _Narrowed()
+        self._validating_for = _Narrowed()
         self.tables: dict[str, Table] = {}
         for rt in registry.kinds:
             self.tables[rt.group_resource] = store.table(rt.group_resource, rt.indexed_fields)
@@ -205,8 +231,16 @@ class ApiServer:
             raise errors.invalid(rt.kind, rt.group, name, errs)
 
     def _admit(self, op: str, rt: ResourceType, obj: dict, old: dict | None) -> None:
-        for plugin in self.admission:
+        for plugin in self._plugins(op, rt):
             plugin(op, rt, obj, old, self)
+
+    def _plugins(self, op: str, rt: ResourceType) -> tuple:
+        """The mutating admission plugins that can act on an ``op`` of ``rt``, in order."""
+        return self._admission_for.get(self.admission, op, rt)
+
+    def _validating_plugins(self, op: str, rt: ResourceType) -> tuple:
+        """The validating admission plugins that can act on an ``op`` of ``rt``, in order."""
+        return self._validating_for.get(self.validating_admission, op, rt)
 
     # -- create ----------------------------------------------------------------------------
 
@@ -250,7 +284,7 @@ class ApiServer:
         generate = not meta.get("name") and meta.get("generateName")
         if generate:
             meta["name"] = self._generate_name(meta["generateName"])
-        for plugin in self.admission:
+        for plugin in self._plugins(_admission.CREATE, rt):
             plugin(_admission.CREATE, rt, body, None, self)
         group_resource = rt.group_resource
         finishers = (self._begin(rt, body, None, dry_run) if self.begin_hooks.get(group_resource)
@@ -289,7 +323,7 @@ class ApiServer:
         errs = strategy.validate(body, self.gates)
         if errs:
             raise errors.invalid(rt.kind, rt.group, meta.get("name", ""), errs)
-        for plugin in self.validating_admission:
+        for plugin in self._validating_plugins(_admission.CREATE, rt):
             plugin(_admission.CREATE, rt, body, None, self)
         # The storage key (NamespaceKeyFunc): catches the names of kinds whose validation
         # leaves them unchecked (core/v1 Event).
@@ -659,7 +693,7 @@ class ApiServer:
                     new.pop("status", None)
             if strategy.prepare_for_update is not None:
                 strategy.prepare_for_update(new, old, self.gates)
-        for plugin in self.admission:
+        for plugin in self._plugins(_admission.UPDATE, rt):
             plugin(_admission.UPDATE, rt, new, old, self)
         group_resource = rt.group_resource
         if status_write or not self.begin_hooks.get(group_resource):
@@ -689,7 +723,7 @@ class ApiServer:
         if errs:
             raise errors.invalid(rt.kind, rt.group, meta["name"], errs)
         if not status_write:
-            for plugin in self.validating_admission:
+            for plugin in self._validating_plugins(_admission.UPDATE, rt):
                 plugin(_admission.UPDATE, rt, new, old, self)
         if field_manager:
             self._track(rt, old, new, field_manager, subresource)
