@@ -88,19 +88,21 @@ class ResourceType:
     indexed_fields: dict[str, FieldGetter] = attrs.field(factory=dict)
     verbs: tuple[str, ...] = ("create", "delete", "deletecollection", "get", "list", "patch",
                               "update", "watch")
+    # Names derived from the fields above, read on every write: computed once, here (the
+    # class is frozen, so they cannot go stale). Not init arguments, and not compared.
+    api_version: str = attrs.field(init=False, eq=False, repr=False)
+    """``v1``, ``apps/v1``."""
+    group_resource: str = attrs.field(init=False, eq=False, repr=False)
+    """``pods``, ``statefulsets.apps``: how errors name the resource."""
 
-    @property
-    def api_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "api_version",
+                           f"{self.group}/{self.version}" if self.group else self.version)
+        object.__setattr__(self, "group_resource", errors.qualified(self.plural, self.group))
 
     @property
     def list_kind(self) -> str:
         return self.kind + "List"
-
-    @property
-    def group_resource(self) -> str:
-        """``pods``, ``statefulsets.apps``: how errors name the resource."""
-        return errors.qualified(self.plural, self.group)
 
     @property
     def qualified_kind(self) -> str:

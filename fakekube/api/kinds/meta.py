@@ -113,7 +113,24 @@ def validate_annotations(annotations: dict | None, path: str) -> list[FieldError
 
 
 def _group_version(api_version: str) -> tuple[str, str]:
-    """``schema.ParseGroupVersion`` as ``FromAPIVersionAndKind`` uses it; ("", "") on error."""
+    """``schema.ParseGroupVersion`` as ``FromAPIVersionAndKind`` uses it; ("", "") on error.
+    Remembered per string (owner references name the same few API versions on every
+    write; the answer depends on the string alone)."""
+    if type(api_version) is not str:
+        return _parse_group_version(api_version)
+    got = _GROUP_VERSIONS.get(api_version)
+    if got is None:
+        got = _parse_group_version(api_version)
+        if len(_GROUP_VERSIONS) >= 1024:
+            _GROUP_VERSIONS.clear()
+        _GROUP_VERSIONS[api_version] = got
+    return got
+
+
+_GROUP_VERSIONS: dict[str, tuple[str, str]] = {}
+
+
+def _parse_group_version(api_version: str) -> tuple[str, str]:
     if not api_version:
         return "", ""
     parts = api_version.split("/")
