@@ -92,6 +92,81 @@ def bare_api():
     return api
 
 
+def update_rows(n: int) -> list[tuple[str, str, str]]:
+    """Updates as controllers and kubelets make them (the body handed over, no copies):
+    a pod's status, a claim's annotations, an Endpoints of 1,000 addresses gaining or
+    losing one. The StatefulSet and pod-start runs make some 30 such writes per pod."""
+    api = bare_api()
+    rows = []
+
+    def write(rt, body, sub=None):
+        m = body["metadata"]
+        api.update(rt, body, m["name"], m.get("namespace"), subresource=sub, owned=True,
+                   copy_out=False, field_validation="Ignore")
+
+    pod_rt = api.registry.by_kind("Pod")
+    api.create(pod_rt, sample_pod(0), "default")
+    pods = api.table(pod_rt).objects
+
+    def pod_status(i):
+        old = pods[("default", "web-0")]
+        status = {"phase": "Running", "qosClass": "Burstable", "podIP": "10.0.0.5",
+                  "conditions": [{"type": "Ready", "status": "True" if i % 2 else "False",
+                                  "lastTransitionTime": "2025-01-01T00:00:00Z"}]}
+        write(pod_rt, {"apiVersion": "v1", "kind": "Pod", "metadata": dict(old["metadata"]),
+                       "status": status}, "status")
+
+    t = timeit(pod_status, n)
+    rows.append(("Pod status update (kubelet-style body)", f"{t * 1e6:.1f} us", ""))
+
+    pvc_rt = api.registry.by_kind("PersistentVolumeClaim")
+    api.create(pvc_rt, {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                        "metadata": {"name": "data", "namespace": "default"},
+                        "spec": {"accessModes": ["ReadWriteOnce"],
+                                 "resources": {"requests": {"storage": "1Gi"}}}}, "default")
+    claims = api.table(pvc_rt).objects
+
+    def pvc_update(i):
+        old = claims[("default", "data")]
+        new = dict(old)
+        meta = new["metadata"] = dict(old["metadata"])
+        meta["annotations"] = {"example.com/seen": str(i % 2)}
+        write(pvc_rt, new)
+
+    t = timeit(pvc_update, n)
+    rows.append(("PersistentVolumeClaim update (an annotation)", f"{t * 1e6:.1f} us", ""))
+
+    ep_rt = api.registry.by_kind("Endpoints")
+    api.create(ep_rt, {
+        "apiVersion": "v1", "kind": "Endpoints",
+        "metadata": {"name": "big", "namespace": "default"},
+        "subsets": [{"addresses": [
+            {"ip": f"10.1.{i // 250}.{i % 250 + 1}", "nodeName": "node-0",
+             "targetRef": {"kind": "Pod", "namespace": "default", "name": f"p-{i}",
+                           "uid": f"u-{i}"}} for i in range(1000)],
+            "ports": [{"name": "web", "port": 80, "protocol": "TCP"}]}]},
+        "default", owned=True, copy_out=False, field_validation="Ignore")
+    endpoints = api.table(ep_rt).objects
+    extra = {"ip": "10.9.9.9", "nodeName": "node-0",
+             "targetRef": {"kind": "Pod", "namespace": "default", "name": "p-x", "uid": "u-x"}}
+
+    def ep_update(i):
+        old = endpoints[("default", "big")]
+        ss = old["subsets"][0]
+        addresses = [a for a in ss["addresses"] if a is not extra]
+        if len(addresses) == len(ss["addresses"]):
+            addresses.append(extra)
+        new = dict(old)
+        new["metadata"] = dict(old["metadata"])
+        new["subsets"] = [{"addresses": addresses, "ports": ss["ports"]}]
+        write(ep_rt, new)
+
+    t = timeit(ep_update, max(n // 10, 1))
+    rows.append(("Endpoints update, 1,000 addresses (one added or removed)",
+                 f"{t * 1e6:.1f} us", ""))
+    return rows
+
+
 def main() -> None:
     rows = []
     n = 2000
@@ -120,6 +195,8 @@ def main() -> None:
                  f"{t_create / floor:.2f}x the sent pod's"))
     rows.append(("Pod get, API layer", f"{t_get * 1e6:.1f} us",
                  f"{t_get / floor_stored:.2f}x (target <= 1.5x)"))
+
+    rows.extend(update_rows(n))
 
     c = fakekube.Cluster(nodes=0)
     crt = c.api.registry.by_kind("Pod")
