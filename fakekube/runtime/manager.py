@@ -47,15 +47,17 @@ class Manager:
         """Run queued keys until every queue is empty or ``budget`` reconciles have run;
         returns how many ran."""
         ran = 0
+        run = self._run
         while True:
             progressed = False
             for c in self.controllers:
                 q = c.queue
-                n = len(q)
+                if not q.pending:
+                    continue
+                n = len(q.pending)
                 while n and ran < budget:
                     n -= 1
-                    key = q.pop()
-                    self._run(c, key)
+                    run(c, q.pop())
                     ran += 1
                     progressed = True
                 if ran >= budget:
@@ -80,7 +82,8 @@ class Manager:
         except Exception as exc:
             exc.add_note(f"fakekube: raised by controller {c.name!r} reconciling {key!r}")
             raise
-        self.last_errors.pop((c.name, key), None)
+        if self.last_errors:
+            self.last_errors.pop((c.name, key), None)
         q.forget(key)
         if result is not None and result.requeue_after is not None:
             q.add_after(key, result.requeue_after)

@@ -24,6 +24,9 @@ class WorkQueue:
         self.name = name
         self.clock = clock
         self._queue: dict[Hashable, None] = {}
+        #: The queued keys in order (a read-only view for the manager's loop: its
+        #: truthiness is the cheapest "is there work" test there is).
+        self.pending = self._queue
         self._failures: dict[Hashable, int] = {}
         self._later: dict[Hashable, Timer] = {}
 
