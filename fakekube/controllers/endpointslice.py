@@ -531,14 +531,26 @@ class _Family:
             if not held:
                 del self.holds[sname]
 
-    def unplace_slices(self, gone: list[str]) -> list[str]:
-        """Forget where the endpoints of the slices ``gone`` were; the pods they held."""
+    def unplace_slices(self, gone: list[str],
+                       keep: dict[str, dict[str, dict]] | None = None) -> list[str]:
+        """Forget where the endpoints of the slices ``gone`` were, except the pods
+        ``keep[slice]`` names (they stay where they are); the pods no longer placed."""
         moved: list[str] = []
         placed = self.placed
         for sname in gone:
-            for pname in self.holds.pop(sname, ()):
+            held = self.holds.pop(sname, None)
+            if not held:
+                continue
+            kept = keep.get(sname) if keep else None
+            for pname in held:
+                if kept and pname in kept:
+                    continue
                 del placed[pname]
                 moved.append(pname)
+            if kept:
+                still = held.intersection(kept)
+                if still:
+                    self.holds[sname] = still
         return moved
 
 
@@ -787,15 +799,20 @@ class EndpointSliceController(Controller):
         state.valid = True
 
     @staticmethod
-    def _place(fam: _Family, sl: dict) -> bool:
+    def _place(fam: _Family, sl: dict, keep: dict[str, dict] | None = None) -> bool:
         """Note where the endpoints of ``sl`` are; False if one is not an endpoint the
-        reconciler would keep there as it is (so the state cannot be built on)."""
+        reconciler would keep there as it is (so the state cannot be built on). ``keep``:
+        pods whose endpoint (that very object) is placed in ``sl`` already and known good
+        (see :meth:`_kept`); each is passed over once."""
         entries, placed = fam.entries, fam.placed
         sname = sl["metadata"]["name"]
         pk = None
         for ep in sl.get("endpoints") or ():
             ref = ep.get("targetRef")
             pname = ref.get("name") if ref else None
+            if keep and keep.get(pname) is ep:
+                del keep[pname]
+                continue
             e = entries.get(pname) if pname else None
             if e is None or e[6] is None or pname in placed:
                 return False
@@ -808,6 +825,27 @@ class EndpointSliceController(Controller):
                 return False
             fam.place(pname, sname)
         return True
+
+    @staticmethod
+    def _kept(fam: _Family, sname: str, old: dict, new: dict, dirty: set[str]
+              ) -> dict[str, dict]:
+        """The endpoints of ``new``, a rewrite of slice ``old``, that need no second look:
+        the very endpoint objects ``old`` held, of pods with no change since (so their
+        entries are what they were when placed) and placed in this slice, under the same
+        ports. By pod name."""
+        if _port_key(old.get("ports")) != _port_key(new.get("ports")):
+            return {}
+        before = {id(ep) for ep in old.get("endpoints") or ()}
+        placed = fam.placed
+        out: dict[str, dict] = {}
+        for ep in new.get("endpoints") or ():
+            if id(ep) in before:
+                ref = ep.get("targetRef")
+                pname = ref.get("name") if ref else None
+                if (pname and pname not in dirty and placed.get(pname) == sname
+                        and pname not in out):
+                    out[pname] = ep
+        return out
 
     def _sync_changed(self, key: tuple[str, str], svc: dict, state: _SyncState,
                       dirty: set[str], slices: list[dict]) -> bool:
@@ -876,14 +914,22 @@ class EndpointSliceController(Controller):
             return True  # cut short: the state stays invalid, the next sync is a full one
         now_slices = {s["metadata"]["name"]: s for s in self._managed_slices(ns, name)}
         old_slices = state.slices
+        dirty_names = set(names)
         for family, fam, changes, counts in plans:
             placed = fam.placed
-            redo = [n for n, s in old_slices.items()
-                    if s.get("addressType") == family and now_slices.get(n) is not s]
-            moved = fam.unplace_slices(redo) if redo else []
+            redo: list[str] = []
+            keeps: dict[str, dict[str, dict]] = {}
+            for n, s in old_slices.items():
+                if s.get("addressType") == family:
+                    current = now_slices.get(n)
+                    if current is not s:
+                        redo.append(n)
+                        if current is not None:
+                            keeps[n] = self._kept(fam, n, s, current, dirty_names)
+            moved = fam.unplace_slices(redo, keeps) if redo else []
             for n, s in now_slices.items():
                 if s.get("addressType") == family and old_slices.get(n) is not s:
-                    if not self._place(fam, s):
+                    if not self._place(fam, s, keeps.get(n)):
                         return True
             entries = fam.entries
             for pname in (*names, *moved):
