@@ -99,6 +99,8 @@ class KubeletController(Controller):
         # unique volume name (as in ``status.volumesAttached``) -> the volumes that have it,
         # and volume -> the claims bound to it (``spec.volumeName``): a node's attach
         # changes reach the pods using those volumes without a walk over the node's pods.
+        # node name -> (the node object, the unique names of its volumesAttached)
+        self._attached_names: dict[str, tuple[dict, set]] = {}
         self._volumes_by_unique: dict[str, set[str]] = {}
         self._claims_by_volume: dict[str, set[tuple[str, str]]] = {}
         for pv in self.volumes:
@@ -849,12 +851,14 @@ class KubeletController(Controller):
     def _attached(self, pv: dict, node: str) -> bool:
         """Whether the attach/detach controller reports the volume attached to ``node``
         (``status.volumesAttached``, by unique volume name, as the kubelet checks it)."""
-        name = unique_volume_name(pv)
         n = self.nodes.get(node)
-        for v in ((n or {}).get("status") or {}).get("volumesAttached") or ():
-            if v.get("name") == name:
-                return True
-        return False
+        if n is None:
+            return False
+        got = self._attached_names.get(node)
+        if got is None or got[0] is not n:  # stored objects are replaced, never changed
+            got = self._attached_names[node] = (n, {v.get("name") for v in (
+                n.get("status") or {}).get("volumesAttached") or ()})
+        return unique_volume_name(pv) in got[1]
 
     # -- status ----------------------------------------------------------------------------
 
