@@ -21,7 +21,7 @@ never re-created while an object of its name exists (at most one pod per identit
 from __future__ import annotations
 
 import operator
-from typing import Callable
+from typing import Callable, Collection
 
 import attrs
 
@@ -81,7 +81,7 @@ class StatefulSetControl:
 
     # -- entry point (UpdateStatefulSet) ---------------------------------------------------
 
-    def sync(self, sset: dict, pods: list[dict], revisions: list[dict],
+    def sync(self, sset: dict, pods: Collection[dict], revisions: list[dict],
              by_name: dict[str, dict] | None = None,
              changes: list[str] | None = None) -> SyncResult:
         """One sync of ``sset`` given its claimed ``pods`` and its revisions.
@@ -106,7 +106,7 @@ class StatefulSetControl:
             raise err
         return SyncResult(status, self._available_requeue(sset, pods))
 
-    def _available_requeue(self, sset: dict, pods: list[dict]) -> float | None:
+    def _available_requeue(self, sset: dict, pods: Collection[dict]) -> float | None:
         """When a ready pod will become available (minReadySeconds), so the set is synced
         then (upstream requeues after minReadySeconds)."""
         mrs = (sset.get("spec") or {}).get("minReadySeconds", 0)
@@ -168,7 +168,7 @@ class StatefulSetControl:
         out["spec"] = dict(sset.get("spec") or {}, template=got[1])
         return out
 
-    def _truncate_history(self, sset: dict, pods: list[dict], revisions: list[dict],
+    def _truncate_history(self, sset: dict, pods: Collection[dict], revisions: list[dict],
                           current: dict, update: dict) -> None:
         limit = (sset.get("spec") or {}).get("revisionHistoryLimit", 10)
         if limit < 0 or len(revisions) <= limit:
@@ -185,7 +185,7 @@ class StatefulSetControl:
     # -- the sync proper (updateStatefulSet) ------------------------------------------------
 
     def _update(self, sset: dict, current_rev: dict, update_rev: dict, collision_count: int,
-                pods: list[dict], by_name: dict[str, dict] | None = None,
+                pods: Collection[dict], by_name: dict[str, dict] | None = None,
                 changes: list[str] | None = None) -> dict:
         spec = sset.get("spec") or {}
         current_set = self._apply_revision(sset, current_rev)

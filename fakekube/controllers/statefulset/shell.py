@@ -9,6 +9,8 @@ ControllerRevisions, and hands the set and its pods to :mod:`.control`.
 
 from __future__ import annotations
 
+from typing import Collection
+
 from ... import errors
 from ...api.objects import deep_copy
 from ...api.selectors import SelectorError, label_selector_from_dict
@@ -209,7 +211,7 @@ class StatefulSetController(Controller):
         return None
 
     def _claim_pods(self, sset: dict, sel
-                    ) -> tuple[list[dict], dict[str, dict] | None, list[str] | None]:
+                    ) -> tuple[Collection[dict], dict[str, dict] | None, list[str] | None]:
         """``getPodsForStatefulSet`` / ``ClaimPods``: owned pods that still match, plus
         orphans that match and are members by name (adopted); owned pods that no longer
         match are released. The order of the list is not meaningful (the sync places pods
@@ -251,7 +253,9 @@ class StatefulSetController(Controller):
                 release.append(pod)
             else:
                 memo.dirty.add(key)  # released once the set is not being deleted
-        out = list(owned.values())
+        # The owned pods as a view: the sync only iterates them, and nothing changes
+        # ``owned`` until the next claim (pod events only mark keys dirty).
+        out: Collection[dict] = owned.values()
         for pod in release:
             self._release(pod, uid)
         by_name: dict[str, dict] | None = owned
@@ -265,7 +269,7 @@ class StatefulSetController(Controller):
                     continue
                 adopted = self._adopt(sset, pod)
                 if adopted is not None:
-                    out.append(adopted)
+                    out = [*out, adopted]
                     by_name = changes = None
         return out, by_name, changes
 
