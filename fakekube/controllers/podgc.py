@@ -73,6 +73,10 @@ def _out_of_service(node: dict) -> bool:
         t.get("key") == TAINT_OUT_OF_SERVICE for t in (node.get("spec") or {}).get("taints") or ())
 
 
+def _first(pair: tuple) -> object:
+    return pair[0]
+
+
 def _eviction_order(pod: dict) -> tuple:
     """``byEvictionAndCreationTimestamp``: evicted pods first, then oldest, then by name."""
     status = pod.get("status") or {}
@@ -188,12 +192,29 @@ class PodGCController(Controller):
     def reconcile(self, key: Any) -> Result | None:
         if key != GC:
             return None
-        pods = [self.pods.table.objects[k] for k in sorted(self.pods.table.objects)]
+        # One pass over the pods picks those each check can act on (each check only
+        # looks at terminated pods, terminating ones, or ones on a node the informer does
+        # not know); every check then sees its pods in key order, from the same snapshot.
+        terminated: list[tuple] = []
+        terminating: list[tuple] = []
+        nodeless: list[tuple] = []
+        nodes = self.nodes.table.objects
+        for key, pod in self.pods.table.objects.items():
+            if is_terminated(pod):
+                terminated.append((key, pod))
+            if _is_terminating(pod):
+                terminating.append((key, pod))
+            node_name = (pod.get("spec") or {}).get("nodeName")
+            if node_name and ("", node_name) not in nodes:
+                nodeless.append((key, pod))
+        terminated.sort(key=_first)
+        terminating.sort(key=_first)
+        nodeless.sort(key=_first)
         if self.config.terminated_pod_gc_threshold > 0:
-            self._gc_terminated(pods)
-        self._gc_terminating(pods)
-        self._gc_orphaned(pods)
-        self._gc_unscheduled_terminating(pods)
+            self._gc_terminated([p for _, p in terminated])
+        self._gc_terminating([p for _, p in terminating])
+        self._gc_orphaned([p for _, p in nodeless])
+        self._gc_unscheduled_terminating([p for _, p in terminating])
         return None
 
     def _gc_terminated(self, pods: list[dict]) -> None:
@@ -218,6 +239,7 @@ class PodGCController(Controller):
             self._mark_failed_and_delete(pod)
 
     def _gc_orphaned(self, pods: list[dict]) -> None:
+        """``gcOrphaned``, given (at least) the pods on nodes the informer does not know."""
         now = self.clock.now()
         existing = self.nodes.table.objects
         for pod in pods:
