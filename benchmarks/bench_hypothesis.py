@@ -42,9 +42,15 @@ def run_machine(machine: type, examples: int, seed: int) -> float:
                    suppress_health_check=list(HealthCheck), derandomize=False)
     from hypothesis import seed as hseed
 
-    t0 = time.perf_counter()
-    hseed(seed)(lambda: run_state_machine_as_test(machine, settings=cfg))()
-    return time.perf_counter() - t0
+    # The seed goes on the machine class: run_state_machine_as_test takes it from there
+    # (a seed on a wrapper function would be ignored, and every run would draw anew).
+    hseed(seed)(machine)
+    try:
+        t0 = time.perf_counter()
+        run_state_machine_as_test(machine, settings=cfg)
+        return time.perf_counter() - t0
+    finally:
+        del machine._hypothesis_internal_use_seed
 
 
 def run(examples: int, seed: int) -> tuple[float, float]:
