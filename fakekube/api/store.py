@@ -61,6 +61,12 @@ class Table:
         self.owners: dict[str, set[Key]] = {}
         self.field_getters = dict(field_indexes or {})
         self.fields: dict[str, dict[Any, set[Key]]] = {f: {} for f in self.field_getters}
+        # The top-level parts of an object the field getters read (a getter may say so with
+        # a ``reads`` attribute), or None if some getter does not say: a replace whose parts
+        # are the stored ones themselves needs no field reindexing.
+        reads = [getattr(g, "reads", None) for g in self.field_getters.values()]
+        self.field_reads: tuple[str, ...] | None = (
+            None if None in reads else tuple(dict.fromkeys(reads)))
         self.history: list[WatchEvent] = []
         self.history_limit = history_limit
         self.compacted_through = 0  # every event with rv <= this may be gone from history
@@ -176,12 +182,16 @@ class Table:
             self._index(key, new)
             return
         if self.field_getters:
-            for name, getter in self.field_getters.items():
-                a, b = getter(old), getter(new)
-                if a != b:
-                    idx = self.fields[name]
-                    _discard(idx, a, key)
-                    _add(idx, b, key)
+            self._reindex_fields(key, old, new)
+
+    def _reindex_fields(self, key: Key, old: dict, new: dict) -> None:
+        """The field part of :meth:`_reindex` (labels and owners unchanged)."""
+        for name, getter in self.field_getters.items():
+            a, b = getter(old), getter(new)
+            if a != b:
+                idx = self.fields[name]
+                _discard(idx, a, key)
+                _add(idx, b, key)
 
     # -- history ---------------------------------------------------------------------------
 
@@ -189,10 +199,7 @@ class Table:
         hist = self.history
         hist.append(ev)
         if len(hist) > self.history_limit:
-            # Compact in one go down to 90% of the limit: rare and deliberate.
-            drop = len(hist) - (self.history_limit * 9) // 10
-            self.compacted_through = hist[drop - 1].rv
-            del hist[:drop]
+            self._compact()
         self.last_rv = ev.rv
         if self.handlers:
             for handler in self.handlers:
@@ -200,6 +207,13 @@ class Table:
         if self.watchers:
             for w in self.watchers:
                 w.offer(ev)
+
+    def _compact(self) -> None:
+        """Compact the history in one go down to 90% of the limit: rare and deliberate."""
+        hist = self.history
+        drop = len(hist) - (self.history_limit * 9) // 10
+        self.compacted_through = hist[drop - 1].rv
+        del hist[:drop]
 
     def events_after(self, rv: int) -> list[WatchEvent] | None:
         """Every event with resourceVersion > rv, or None if some were compacted away."""
@@ -281,6 +295,9 @@ class Store:
         self.rv += 1
         return self.rv
 
+    # insert and replace are on every write: Table._index and Table._reindex are called
+    # only when they have something to do.
+
     def insert(self, table: Table, obj: dict) -> WatchEvent:
         """Store a new object. Its ``metadata.resourceVersion`` is set here."""
         rv = self.rv = self.rv + 1
@@ -289,7 +306,8 @@ class Store:
         key = (meta.get("namespace", ""), meta["name"])
         table.objects[key] = obj
         table._new_keys.append(key)
-        table._index(key, obj)
+        if table.field_getters or "labels" in meta or "ownerReferences" in meta:
+            table._index(key, obj)
         ev = _new_event(WatchEvent, (ADDED, obj, None, rv))
         table._record(ev)
         if self._waiters:
@@ -304,7 +322,21 @@ class Store:
         meta["resourceVersion"] = str(rv)
         key = (meta.get("namespace", ""), meta["name"])
         table.objects[key] = obj
-        table._reindex(key, old, obj)
+        om = old["metadata"]
+        # Table._reindex has nothing to do when the labels and owner references are the
+        # stored ones themselves and so are the parts the indexed fields are read from.
+        if (om.get("labels") is not meta.get("labels")
+                or om.get("ownerReferences") is not meta.get("ownerReferences")):
+            table._reindex(key, old, obj)
+        elif table.field_getters:
+            reads = table.field_reads
+            if reads is None:
+                table._reindex_fields(key, old, obj)
+            else:
+                for part in reads:
+                    if old.get(part) is not obj.get(part):
+                        table._reindex_fields(key, old, obj)
+                        break
         ev = _new_event(WatchEvent, (MODIFIED, obj, old, rv))
         table._record(ev)
         if self._waiters:
