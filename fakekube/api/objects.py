@@ -7,8 +7,8 @@ import time
 from gc import is_tracked as _is_tracked
 from typing import Any
 
-__all__ = ["deep_copy", "rfc3339", "parse_rfc3339", "new_uid", "random_suffix", "key_of",
-           "meta", "NAME_ALPHABET"]
+__all__ = ["deep_copy", "rfc3339", "parse_rfc3339", "new_uid", "new_uids", "random_suffix",
+           "key_of", "meta", "NAME_ALPHABET"]
 
 
 def deep_copy(o: Any) -> Any:
@@ -112,6 +112,36 @@ def new_uid(rng: random.Random) -> str:
     # (the 32 hex digits through bytes.hex: half the cost of formatting the int with :032x)
     h = ((rng.getrandbits(128) & _UUID_KEEP) | _UUID_SET).to_bytes(16, "big").hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_BATCH_MASKS: dict[int, tuple[int, int]] = {}
+# Where each of a UUID's 32 hex digits goes in its 37-byte record ("8-4-4-4-12" and a space).
+_UUID_LAYOUT = tuple((i, i + (i >= 8) + (i >= 12) + (i >= 16) + (i >= 20)) for i in range(32))
+
+
+def new_uids(rng: random.Random, n: int) -> list[str]:
+    """The ``n`` UUIDs that ``n`` successive :func:`new_uid` calls would draw from ``rng``,
+    in reverse order (the next one last, for ``list.pop``), leaving ``rng`` in the same state.
+
+    ``getrandbits(128 * n)`` is the ``n`` draws of 128 bits, the first in the lowest bits
+    (CPython fills the number with 32-bit words from the lowest up, as it does each draw), so
+    one draw, one mask and one ``bytes.hex`` serve the whole batch: its big-endian text lists
+    the draws from the last to the first. The dashes go in with one strided copy per digit
+    position, for the whole batch at once, and ``split`` cuts the records apart."""
+    masks = _BATCH_MASKS.get(n)
+    if masks is None:
+        keep = set_ = 0
+        for i in range(n):
+            keep |= _UUID_KEEP << (128 * i)
+            set_ |= _UUID_SET << (128 * i)
+        masks = _BATCH_MASKS[n] = (keep, set_)
+    digits = ((rng.getrandbits(128 * n) & masks[0]) | masks[1]).to_bytes(16 * n, "big").hex()
+    digits_b = digits.encode("ascii")
+    out = bytearray(b"-" * (37 * n))
+    for src, dst in _UUID_LAYOUT:
+        out[dst::37] = digits_b[src::32]
+    out[36::37] = b" " * n
+    return out.decode("ascii").split()
 
 
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand

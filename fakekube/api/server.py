@@ -32,7 +32,7 @@ from .kinds.core import STATUS_WRITE_DEFAULTS
 from .kinds.other import validate_binding as _validate_binding, validate_scale as _validate_scale
 from .kinds.storage import set_persistent_volume_phase_transition_time as set_pv_phase_time
 from .names import is_valid_path_segment_name
-from .objects import deep_copy, new_uid, random_suffix, rfc3339
+from .objects import deep_copy, new_uids, random_suffix, rfc3339
 from .patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from .registry import REGISTRY, Registry, ResourceType
 from .schema import DecodeError, decode
@@ -59,7 +59,9 @@ _SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGraceP
 # What a status write keeps of the body it is sent (the rest comes from the stored object),
 # and the metadata fields its kind's status strategy keeps as stored.
 _STATUS_BODY_KEYS = frozenset(("status", "metadata", "apiVersion", "kind"))
+_STATUS_AND_META = frozenset(("status", "metadata"))
 _STATUS_PROTECTED_META = {"Pod": ("ownerReferences",), "Deployment": ("labels",)}
+_CREATE, _UPDATE = _admission.CREATE, _admission.UPDATE
 
 
 def _status_success(rt: ResourceType, obj: dict) -> dict:
@@ -106,6 +108,9 @@ class ApiServer:
         self.registry = registry
         self.gates = config.gates
         self._uid_rng = random.Random(rng.getrandbits(64))
+        # UIDs drawn ahead from _uid_rng, a batch at a time (the same sequence as one
+        # new_uid per create; nothing else draws from it), the next one last.
+        self._uids: list[str] = []
         self._name_rng = random.Random(rng.getrandbits(64))
         self._strategies = _strategies()
         self.admission: list[_admission.Plugin] = list(_admission.DEFAULT_PLUGINS)
@@ -121,6 +126,8 @@ class ApiServer:
         self._ns_table = self.tables["namespaces"]
         self._pod_rt: ResourceType | None = None  # looked up on the first binding
         self.warnings: list[str] = []
+        self._stamp_at: float | None = None  # see now()
+        self._stamp = ""
         # Event recorders share these: repeated events are counted on the first one, and
         # names stay unique when many events happen at one virtual instant.
         self.event_index: dict[tuple, str] = {}
@@ -164,7 +171,13 @@ class ApiServer:
         return self._event_seq
 
     def now(self) -> str:
-        return rfc3339(self.clock.now())
+        """The virtual time as metav1.Time text (the last instant's text remembered: every
+        create and many updates stamp the same instant)."""
+        t = self.clock.now()
+        if t != self._stamp_at:
+            self._stamp = rfc3339(t)
+            self._stamp_at = t
+        return self._stamp
 
     def _key(self, rt: ResourceType, name: str, namespace: str | None) -> tuple[str, str]:
         if rt.namespaced:
@@ -191,12 +204,11 @@ class ApiServer:
             want_kind = rt.kind
             want_version = rt.api_version
         else:
-            want_kind = schema.split(".", 1)[1]
-            if schema.startswith("autoscaling_v1."):
-                want_version = "autoscaling/v1"
-            elif schema.startswith("policy_v1."):
-                want_version = "policy/v1"
-            else:
+            got = _SCHEMA_TARGETS.get(schema)
+            if got is None:
+                got = _SCHEMA_TARGETS[schema] = _schema_target(schema)
+            want_kind, want_version = got
+            if want_version is None:
                 want_version = rt.api_version
         if kind not in (None, "") and kind != want_kind:
             raise errors.BadRequest(
@@ -284,8 +296,8 @@ class ApiServer:
         generate = not meta.get("name") and meta.get("generateName")
         if generate:
             meta["name"] = self._generate_name(meta["generateName"])
-        for plugin in self._plugins(_admission.CREATE, rt):
-            plugin(_admission.CREATE, rt, body, None, self)
+        for plugin in self._plugins(_CREATE, rt):
+            plugin(_CREATE, rt, body, None, self)
         group_resource = rt.group_resource
         finishers = (self._begin(rt, body, None, dry_run) if self.begin_hooks.get(group_resource)
                      else _NO_FINISHERS)
@@ -323,8 +335,8 @@ class ApiServer:
         errs = strategy.validate(body, self.gates)
         if errs:
             raise errors.invalid(rt.kind, rt.group, meta.get("name", ""), errs)
-        for plugin in self._validating_plugins(_admission.CREATE, rt):
-            plugin(_admission.CREATE, rt, body, None, self)
+        for plugin in self._validating_plugins(_CREATE, rt):
+            plugin(_CREATE, rt, body, None, self)
         # The storage key (NamespaceKeyFunc): catches the names of kinds whose validation
         # leaves them unchecked (core/v1 Event).
         name = meta.get("name")
@@ -351,8 +363,9 @@ class ApiServer:
                     break
             else:
                 raise errors.generate_name_exhausted(rt.plural, rt.group, meta["name"])
-        meta["uid"] = new_uid(self._uid_rng)
-        meta["creationTimestamp"] = rfc3339(self.clock.now())
+        uids = self._uids
+        meta["uid"] = uids.pop() if uids else self._more_uids()
+        meta["creationTimestamp"] = self.now()
         if rt.tracks_generation:
             meta["generation"] = 1
         hooks = self.create_hooks.get(group_resource)
@@ -363,6 +376,11 @@ class ApiServer:
             return body
         self.store.insert(table, body)
         return body
+
+    def _more_uids(self) -> str:
+        """The next UID, after drawing the next batch."""
+        uids = self._uids = new_uids(self._uid_rng, _UID_BATCH)
+        return uids.pop()
 
     def _generate_name(self, prefix: str) -> str:
         return prefix[:58] + random_suffix(self._name_rng)
@@ -653,8 +671,8 @@ class ApiServer:
         for f in _SERVER_META:
             if f in ometa:
                 meta[f] = ometa[f]
-            else:
-                meta.pop(f, None)
+            elif f in meta:
+                del meta[f]
         meta["resourceVersion"] = ometa["resourceVersion"]
         status_write = subresource == "status"
         strategy = self._strategies.get(rt.kind) or _EMPTY_STRATEGY
@@ -670,11 +688,12 @@ class ApiServer:
                 default = STATUS_WRITE_DEFAULTS.get(default, default)
             default(new)
         if status_write:
-            for k in list(new):
-                if k not in _STATUS_BODY_KEYS:
-                    del new[k]
+            if not _STATUS_BODY_KEYS.issuperset(new):
+                for k in list(new):
+                    if k not in _STATUS_BODY_KEYS:
+                        del new[k]
             for k, v in old.items():
-                if k != "status" and k != "metadata":
+                if k not in _STATUS_AND_META:
                     new[k] = v
             # Status strategies keep spec; most keep the metadata a status write sends, but a
             # Pod's ownerReferences and a Deployment's labels stay as they were.
@@ -693,8 +712,8 @@ class ApiServer:
                     new.pop("status", None)
             if strategy.prepare_for_update is not None:
                 strategy.prepare_for_update(new, old, self.gates)
-        for plugin in self._plugins(_admission.UPDATE, rt):
-            plugin(_admission.UPDATE, rt, new, old, self)
+        for plugin in self._plugins(_UPDATE, rt):
+            plugin(_UPDATE, rt, new, old, self)
         group_resource = rt.group_resource
         if status_write or not self.begin_hooks.get(group_resource):
             return self._update_tail(rt, strategy, new, old, subresource, dry_run,
@@ -723,8 +742,8 @@ class ApiServer:
         if errs:
             raise errors.invalid(rt.kind, rt.group, meta["name"], errs)
         if not status_write:
-            for plugin in self._validating_plugins(_admission.UPDATE, rt):
-                plugin(_admission.UPDATE, rt, new, old, self)
+            for plugin in self._validating_plugins(_UPDATE, rt):
+                plugin(_UPDATE, rt, new, old, self)
         if field_manager:
             self._track(rt, old, new, field_manager, subresource)
         if rt.tracks_generation and not status_write and _generation_changed(rt, new, old):
@@ -1223,6 +1242,7 @@ class ApiServer:
 
 
 _EMPTY_STRATEGY = Strategy()
+_UID_BATCH = 64
 _NO_FINISHERS: list = []
 
 
@@ -1231,6 +1251,20 @@ class _GoHex(int):
 
     def __str__(self) -> str:
         return hex(self)
+
+
+_SCHEMA_TARGETS: dict[str, tuple[str, str | None]] = {}
+
+
+def _schema_target(schema: str) -> tuple[str, str | None]:
+    """The kind a subresource body decoded as ``schema`` must name (``core_v1.Binding`` ->
+    ``Binding``), and its apiVersion when that is not the parent resource's (None)."""
+    want_kind = schema.split(".", 1)[1]
+    if schema.startswith("autoscaling_v1."):
+        return want_kind, "autoscaling/v1"
+    if schema.startswith("policy_v1."):
+        return want_kind, "policy/v1"
+    return want_kind, None
 
 
 def _generation_changed(rt: ResourceType, new: dict, old: dict) -> bool:
