@@ -9,10 +9,10 @@ as client-go's EventCorrelator does.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import errors
-from ..api.objects import deep_copy, rfc3339
+from ..api.objects import deep_copy
 
 if TYPE_CHECKING:
     from ..api.server import ApiServer
@@ -30,14 +30,22 @@ class EventRecorder:
         self._rt = api.registry.by_kind("Event")
         self._table = api.table(self._rt)  # the API's tables live as long as it does
         self._seen = api.event_index
+        # Kind -> resource type, as the registry resolves it (unknown kinds are not kept:
+        # the registry raises for them each time).
+        self._kinds: dict[str, Any] = {}
 
     def event(self, obj: dict, type_: str, reason: str, message: str) -> None:
         """Record an event about ``obj`` (a stored object or a reference dict)."""
         api = self.api
-        m = obj.get("metadata") or {}
+        m = obj.get("metadata") or _NO_META
         kind = obj.get("kind")
         # (an unknown kind is an error here, whether or not its apiVersion is needed)
-        rt = api.registry.by_kind(kind) if kind else None
+        if kind:
+            rt = self._kinds.get(kind)
+            if rt is None:
+                rt = self._kinds[kind] = api.registry.by_kind(kind)
+        else:
+            rt = None
         if "apiVersion" in obj:
             api_version = obj["apiVersion"]
         else:
@@ -46,37 +54,39 @@ class EventRecorder:
         namespace = ns or "default"
         name = m.get("name", "")
         uid = m.get("uid", "")
+        ref_kind = kind if kind is not None else obj.get("kind", "")  # (None if sent as null)
         if ns:
-            ref = {"kind": obj.get("kind", ""), "namespace": ns, "name": name, "uid": uid,
+            ref = {"kind": ref_kind, "namespace": ns, "name": name, "uid": uid,
                    "apiVersion": api_version, "resourceVersion": m.get("resourceVersion", "")}
         else:
-            ref = {"kind": obj.get("kind", ""), "name": name, "uid": uid,
+            ref = {"kind": ref_kind, "name": name, "uid": uid,
                    "apiVersion": api_version, "resourceVersion": m.get("resourceVersion", "")}
         now = api.clock.now()
-        stamp = rfc3339(now)
+        stamp = api.now()  # the text of ``now`` (the API remembers the last instant's)
         component = self.component
         host = self.host
-        source = {"component": component, "host": host} if host else {"component": component}
-        key = (namespace, uid or name, ref["kind"], type_, reason, message, component, host)
-        table = self._table
+        key = (namespace, uid or name, ref_kind, type_, reason, message, component, host)
         with api.store.lock:
             seen = self._seen.get(key)
-            old = table.objects.get((namespace, seen)) if seen else None
-            if old is not None:
-                new = deep_copy(old)
-                new["count"] = old.get("count", 1) + 1
-                new["lastTimestamp"] = stamp
-                try:
-                    api.update(self._rt, new, seen, namespace, owned=True, copy_out=False,
-                               field_validation="Ignore")
-                except errors.ApiError:
-                    pass
-                return
+            if seen:
+                old = self._table.objects.get((namespace, seen))
+                if old is not None:
+                    new = deep_copy(old)
+                    new["count"] = old.get("count", 1) + 1
+                    new["lastTimestamp"] = stamp
+                    try:
+                        api.update(self._rt, new, seen, namespace, owned=True, copy_out=False,
+                                   field_validation="Ignore")
+                    except errors.ApiError:
+                        pass
+                    return
             ev_name = f"{name}.{int(now * 1e9) + api.next_event_seq():x}"
             ev = {"apiVersion": "v1", "kind": "Event",
                   "metadata": {"name": ev_name, "namespace": namespace},
                   "involvedObject": ref, "reason": reason, "message": message,
-                  "source": source, "firstTimestamp": stamp, "lastTimestamp": stamp,
+                  "source": ({"component": component, "host": host} if host
+                             else {"component": component}),
+                  "firstTimestamp": stamp, "lastTimestamp": stamp,
                   "count": 1, "type": type_, "reportingComponent": component,
                   "reportingInstance": host}
             try:
@@ -88,3 +98,6 @@ class EventRecorder:
             except errors.ApiError:
                 return  # e.g. the namespace is going away: events are best effort
             self._seen[key] = ev_name
+
+
+_NO_META: dict = {}

@@ -4992,10 +4992,13 @@ def _validate_secret_update(new: dict, old: dict, gates: Gates) -> list[FieldErr
 def _validate_event(ev: dict, gates: Gates) -> list[FieldError]:
     """``legacyValidateEvent`` (``ValidateEventCreate`` for a v1 request runs nothing else;
     in particular core/v1 Event names and metadata are not validated)."""
-    errs: list[FieldError] = []
     meta = ev.get("metadata") or {}
     ns = meta.get("namespace", "")
     involved_ns = (ev.get("involvedObject") or {}).get("namespace", "")
+    if ns == involved_ns and not ev.get("eventTime") and not names.is_dns1123_subdomain(ns):
+        # (what EventRecorder writes about a namespaced object: nothing below can object)
+        return []
+    errs: list[FieldError] = []
     if not ev.get("eventTime"):
         if not involved_ns:
             if ns not in ("", "default"):
