@@ -164,6 +164,36 @@ def update_rows(n: int) -> list[tuple[str, str, str]]:
     t = timeit(ep_update, max(n // 10, 1))
     rows.append(("Endpoints update, 1,000 addresses (one added or removed)",
                  f"{t * 1e6:.1f} us", ""))
+
+    # The other fixed-cost writes of a pod's start: its binding and its events (four each).
+    from fakekube.runtime.events import EventRecorder
+
+    for i in range(n * ROUNDS):
+        api.create(pod_rt, {"apiVersion": "v1", "kind": "Pod",
+                            "metadata": {"name": f"b-{i}", "namespace": "default"},
+                            "spec": {"containers": [{"name": "c", "image": "nginx"}]}},
+                   "default", owned=True, copy_out=False, field_validation="Ignore")
+    bound = iter(range(10**9))
+
+    def bind(i):
+        j = next(bound)
+        api.bind(f"b-{j}", "default", {
+            "apiVersion": "v1", "kind": "Binding",
+            "metadata": {"name": f"b-{j}", "namespace": "default"},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": "node-1"}})
+
+    t = timeit(bind, n)
+    rows.append(("Pod binding (pods/binding, as the scheduler posts it)", f"{t * 1e6:.1f} us",
+                 ""))
+    recorder = EventRecorder(api, "kubelet", "node-1")
+    recorded = iter(range(10**9))
+
+    def event(i):
+        recorder.event(pods[("default", "web-0")], "Normal", "Pulled",
+                       f"pulled {next(recorded)}")
+
+    t = timeit(event, n)
+    rows.append(("Event recorded (EventRecorder.event, a new event)", f"{t * 1e6:.1f} us", ""))
     return rows
 
 
