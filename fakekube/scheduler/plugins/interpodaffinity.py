@@ -142,6 +142,10 @@ class InterPodAffinity:
                    ) -> tuple[PreFilterResult | None, Status | None]:
         h = self.handle
         cache = h.cache
+        if not pod.has_affinity and not cache.has_required_anti_affinity_pods():
+            # Nothing to check: no terms of its own, and no existing pod with required
+            # anti-affinity that could reject it (what the full pass below finds too).
+            return None, SKIP
         aff = [self._merge_namespaces(t) for t in pod.required_affinity_terms]
         anti = [self._merge_namespaces(t) for t in pod.required_anti_affinity_terms]
         if pod.parse_error is not None:
@@ -214,6 +218,10 @@ class InterPodAffinity:
         if not nodes:
             return SKIP
         h = self.handle
+        if not pod.has_affinity and not h.cache.has_affinity_pods():
+            # No preferred terms of its own and no existing pod with affinity terms: the
+            # scores below would all be empty.
+            return SKIP
         aff = (pod.affinity.get("podAffinity") or {}).get(
             "preferredDuringSchedulingIgnoredDuringExecution")
         anti = (pod.affinity.get("podAntiAffinity") or {}).get(

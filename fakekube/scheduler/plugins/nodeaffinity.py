@@ -28,6 +28,7 @@ ERR_REASON_CONFLICT = "pod affinity terms conflict"
 _PRE_FILTER_KEY = "PreFilter" + NAME
 _PRE_SCORE_KEY = "PreScore" + NAME
 _MISMATCH = unresolvable(ERR_REASON_POD)
+_REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
 
 
 def required_node_names(pod: PodInfo) -> set[str] | None:
@@ -60,6 +61,9 @@ class NodeAffinity:
 
     def pre_filter(self, state: CycleState, pod: PodInfo
                    ) -> tuple[PreFilterResult | None, Status | None]:
+        if (not (pod.pod.get("spec") or {}).get("nodeSelector")
+                and (pod.affinity.get("nodeAffinity") or {}).get(_REQUIRED) is None):
+            return None, SKIP   # what RequiredNodeAffinity(pod).empty says, without building it
         req = RequiredNodeAffinity(pod.pod)
         if req.empty:
             return None, SKIP

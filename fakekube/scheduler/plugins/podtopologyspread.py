@@ -54,6 +54,7 @@ SYSTEM_DEFAULT_CONSTRAINTS = (
 _NOT_MATCH = unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH)
 _LABEL_NOT_MATCH = unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH)
 _INT32_MAX = (1 << 31) - 1
+_EVERYTHING = LabelSelector(())
 
 
 class Constraint:
@@ -198,6 +199,10 @@ class PodTopologySpread:
         self.handle = handle
         self.default_constraints = default_constraints
         self.system_defaulted = system_defaulted
+        self._services: dict[str, tuple[Any, int, tuple[dict, ...]]] = {}
+        self._selectors: dict[tuple, LabelSelector] = {}
+        self._owner: tuple[Any, LabelSelector | None] | None = None
+        self._actions: tuple[Any, frozenset] | None = None
 
     # -- constraints ---------------------------------------------------------------------
 
@@ -206,34 +211,82 @@ class PodTopologySpread:
         own = spec.get("topologySpreadConstraints")
         if own:
             return filter_constraints(own, pod.labels, action)
-        if not any(c.get("whenUnsatisfiable") == action for c in self.default_constraints):
+        if action not in self._default_actions():
             return []
         # The default selector first: for a pod that no Service, ReplicaSet or StatefulSet
         # selects it is empty, and the constraints need not be built (default constraints
         # carry no labelSelector of their own, so building them cannot fail).
-        selector = self.default_selector(pod)
-        if selector.empty:
+        reqs = self._default_requirements(pod)
+        if not reqs:
             return []
+        selector = self._selector(reqs)
         constraints = filter_constraints(self.default_constraints, pod.labels, action)
         for c in constraints:
             c.selector = selector
         return constraints
 
+    def _default_actions(self) -> frozenset:
+        """The ``whenUnsatisfiable`` values of the default constraints (remembered for the
+        constraints object they were read from)."""
+        got = self._actions
+        if got is None or got[0] is not self.default_constraints:
+            got = self._actions = (self.default_constraints, frozenset(
+                c.get("whenUnsatisfiable") for c in self.default_constraints))
+        return got[1]
+
     def default_selector(self, pod: PodInfo) -> LabelSelector:
         """``helper.DefaultSelector``: the merged selectors of the Services selecting the pod
         and of the ReplicationController, ReplicaSet or StatefulSet that controls it."""
+        return self._selector(self._default_requirements(pod))
+
+    def _selector(self, reqs: tuple) -> LabelSelector:
+        """``LabelSelector(reqs)``, built once per requirements (selectors are immutable)."""
+        if not reqs:
+            return _EVERYTHING
+        sel = self._selectors.get(reqs)
+        if sel is None:
+            if len(self._selectors) >= 1024:
+                self._selectors.clear()
+            sel = self._selectors[reqs] = LabelSelector(reqs)
+        return sel
+
+    def _service_selectors(self, namespace: str) -> tuple[dict, ...]:
+        """The ``spec.selector`` of every Service of ``namespace`` that has one, in list
+        order; remembered per namespace until the next write to Services (the table's
+        ``last_rv``: stored objects are never changed in place)."""
+        inf = self.handle.informer("Service")
+        table = getattr(inf, "table", None)
+        version = getattr(table, "last_rv", None)
+        if version is not None:
+            got = self._services.get(namespace)
+            if got is not None and got[0] is table and got[1] == version:
+                return got[2]
+        sels = []
+        for svc in inf.list(namespace):
+            sel = (svc.get("spec") or {}).get("selector")
+            if sel is not None:
+                sels.append(sel)
+        out = tuple(sels)
+        if version is not None:
+            if len(self._services) >= 1024:
+                self._services.clear()
+            self._services[namespace] = (table, version, out)
+        return out
+
+    def _default_requirements(self, pod: PodInfo) -> tuple:
+        """The requirements of :meth:`default_selector` (a hashable tuple)."""
         h = self.handle
         label_set: dict[str, str] = {}
         labels = pod.labels
-        for svc in h.informer("Service").list(pod.namespace):
-            sel = (svc.get("spec") or {}).get("selector")
-            if sel is None:
-                continue
+        for sel in self._service_selectors(pod.namespace):
             if all(labels.get(k) == v for k, v in sel.items()):
                 label_set.update(sel)
         reqs = [(k, EQUALS, (v,)) for k, v in label_set.items()]
-        owner = next((r for r in pod.pod["metadata"].get("ownerReferences") or ()
-                      if r.get("controller")), None)
+        owner = None
+        for r in pod.pod["metadata"].get("ownerReferences") or ():
+            if r.get("controller"):
+                owner = r
+                break
         if owner is not None:
             kind, api_version = owner.get("kind"), owner.get("apiVersion")
             obj = None
@@ -248,13 +301,24 @@ class PodTopologySpread:
             elif kind == "StatefulSet" and api_version == "apps/v1":
                 obj = h.informer("StatefulSet").get(owner.get("name", ""), pod.namespace)
             if obj is not None:
-                try:
-                    other = label_selector_from_dict((obj.get("spec") or {}).get("selector"))
-                except SelectorError:
-                    other = None
+                other = self._owner_selector(obj)
                 if other is not None and not other.nothing:
                     reqs = reqs + list(other.requirements)
-        return LabelSelector(reqs)
+        return tuple(reqs)
+
+    def _owner_selector(self, obj: Mapping[str, Any]) -> LabelSelector | None:
+        """The parsed ``spec.selector`` of a ReplicaSet or StatefulSet (None if it does not
+        parse), remembered for the last object asked about: stored objects never change in
+        place, so the same object has the same selector."""
+        last = self._owner
+        if last is not None and last[0] is obj:
+            return last[1]
+        try:
+            other = label_selector_from_dict((obj.get("spec") or {}).get("selector"))
+        except SelectorError:
+            other = None
+        self._owner = (obj, other)
+        return other
 
     # -- Filter --------------------------------------------------------------------------
 

@@ -32,9 +32,19 @@ def untolerated_status(key: str, value: str) -> Status:
     return st
 
 
+_PREFER_CACHE: dict[tuple[Toleration, ...], tuple[Toleration, ...]] = {}
+
+
 def prefer_no_schedule_tolerations(tolerations: tuple[Toleration, ...]) -> tuple[Toleration, ...]:
-    """``getAllTolerationPreferNoSchedule``: tolerations with effect PreferNoSchedule or none."""
-    return tuple(t for t in tolerations if t[3] in ("", PREFER_NO_SCHEDULE))
+    """``getAllTolerationPreferNoSchedule``: tolerations with effect PreferNoSchedule or none
+    (remembered per tolerations tuple: pods of a workload share them)."""
+    got = _PREFER_CACHE.get(tolerations)
+    if got is None:
+        got = tuple(t for t in tolerations if t[3] in ("", PREFER_NO_SCHEDULE))
+        if len(_PREFER_CACHE) >= 4096:
+            _PREFER_CACHE.clear()
+        _PREFER_CACHE[tolerations] = got
+    return got
 
 
 def count_intolerable(node: NodeInfo, tolerations: tuple[Toleration, ...]) -> int:

@@ -301,10 +301,12 @@ class VolumeBinding:
 
     def pre_filter(self, state: CycleState, pod: PodInfo
                    ) -> tuple[PreFilterResult | None, Status | None]:
+        if not pod.claims:
+            # No state either: Reserve, PreBind and the PreBind check treat a missing state
+            # exactly as the state of a pod without claims (nothing to bind).
+            return None, SKIP
         s = _State()
         state.write(STATE_KEY, s)
-        if not pod.claims:
-            return None, SKIP
         claims, status = self._claims(pod)
         if status is not None:
             return None, status

@@ -84,6 +84,8 @@ class VolumeRestrictions:
                    ) -> tuple[PreFilterResult | None, Status | None]:
         spec = pod.pod.get("spec") or {}
         volumes = spec.get("volumes") or ()
+        if not volumes:
+            return None, SKIP
         needs_check = any(needs_restrictions_check(v) for v in volumes)
         claims = self.handle.informer("PersistentVolumeClaim")
         rwop: set[str] = set()

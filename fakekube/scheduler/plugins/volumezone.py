@@ -80,6 +80,8 @@ class VolumeZone:
 
     def pre_filter(self, state: CycleState, pod: PodInfo
                    ) -> tuple[PreFilterResult | None, Status | None]:
+        if not pod.claims:
+            return None, SKIP
         topologies, status = self._pv_topologies(pod)
         if status is not None:
             return None, status
