@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Iterator, Mapping
 
 from ..api.selectors import LabelSelector
-from .types import NodeInfo, PodInfo
+from .types import NodeInfo, NodeJournal, PodInfo
 
 __all__ = ["Cache"]
 
@@ -86,6 +86,8 @@ class Cache:
         # (namespace, selector) -> _Counter, most recently used last
         self._counters: dict[tuple[str, LabelSelector], _Counter] = {}
         self._counters_by_ns: dict[str, list[_Counter]] = {}
+        #: every change of one of its NodeInfos, in order (see NodeJournal)
+        self.journal = NodeJournal()
 
     # -- nodes ---------------------------------------------------------------------------
 
@@ -121,6 +123,7 @@ class Cache:
         ni = self.nodes.get(name)
         if ni is None:
             ni = self.nodes[name] = NodeInfo(node)
+            ni.journal = self.journal
             self._tree_add(ni)
         elif ni.node is None:
             ni.set_node(node)
@@ -258,6 +261,7 @@ class Cache:
         ni = self.nodes.get(node_name)
         if ni is None:
             ni = self.nodes[node_name] = NodeInfo(None, node_name)
+            ni.journal = self.journal
         ni.add_pod(pi)
         if ni.node is not None:
             if pi.has_affinity:
@@ -327,6 +331,14 @@ class Cache:
     def is_pvc_used_by_pods(self, key: str) -> bool:
         """``StorageInfos().IsPVCUsedByPods``: a pod in the cache uses claim ``ns/name``."""
         return self.pvc_users.get(key, 0) > 0
+
+    def has_affinity_pods(self) -> bool:
+        """Whether some known node has a pod with (anti-)affinity terms."""
+        return bool(self._affinity_nodes)
+
+    def has_required_anti_affinity_pods(self) -> bool:
+        """Whether some known node has a pod with required anti-affinity terms."""
+        return bool(self._anti_affinity_nodes)
 
     def nodes_with_affinity_pods(self) -> list[NodeInfo]:
         """``HavePodsWithAffinityList``."""

@@ -260,13 +260,19 @@ Toleration = tuple[str, str, str, str]      # (key, operator, value, effect)
 
 
 def parse_taints(taints: Iterable[Mapping[str, Any]] | None) -> tuple[Taint, ...]:
-    return tuple((t.get("key") or "", t.get("value") or "", t.get("effect") or "")
-                 for t in taints or () if isinstance(t, Mapping))
+    if not taints:
+        return ()
+    return tuple([(t.get("key") or "", t.get("value") or "", t.get("effect") or "")
+                  for t in taints if type(t) is dict or isinstance(t, Mapping)])
 
 
 def parse_tolerations(tolerations: Iterable[Mapping[str, Any]] | None) -> tuple[Toleration, ...]:
-    return tuple((t.get("key") or "", t.get("operator") or "", t.get("value") or "",
-                  t.get("effect") or "") for t in tolerations or () if isinstance(t, Mapping))
+    if not tolerations:
+        return ()
+    # ``type(t) is dict`` first: the ABC check is slow, and stored objects are dicts
+    return tuple([(t.get("key") or "", t.get("operator") or "", t.get("value") or "",
+                   t.get("effect") or "")
+                  for t in tolerations if type(t) is dict or isinstance(t, Mapping)])
 
 
 def toleration_tolerates(tol: Toleration, taint: Taint) -> bool:

@@ -18,6 +18,15 @@ plugins into one loop over the nodes instead of one call per plugin per node:
   filter runs only on a node that fails them, to build the reasons;
 - the LeastAllocated, BalancedAllocation and TaintToleration scores are computed inline.
 
+Across cycles: when only the gates and NodeResourcesFit filter a pod, each node's verdict
+depends on the node and on the pod's "shape" only (its fit requests and, for the gates, its
+tolerations: the gate plugins read nothing else of the pod), and the fused resource score on
+the node and the pod's requests only. Both are kept per shape (:class:`_NodeMemo`) and only
+the nodes that changed since the last cycle are computed again; the cache's
+:class:`~fakekube.scheduler.types.NodeJournal` says which (typically the node that took the
+previous pod), so a cycle over N nodes costs a few list copies instead of N checks. Nodes
+outside a cache fall back to comparing ``NodeInfo.generation``.
+
 Every other plugin still runs through its own methods, in order, and a node with nominated
 pods goes through the generic path (:meth:`Framework.run_filter_with_nominated`). The fused
 paths must agree with the plugins' own methods; ``tests/scheduler`` checks that they do.
@@ -25,10 +34,12 @@ paths must agree with the plugins' own methods; ``tests/scheduler`` checks that 
 
 from __future__ import annotations
 
+from itertools import accumulate, compress, islice, repeat
+from operator import eq, ne, not_
 from typing import Any
 
-from .framework import (MAX_NODE_SCORE, MIN_NODE_SCORE, Code, CycleState, NodeToStatus,
-                        PreFilterResult, Status, error, unresolvable)
+from .framework import (MAX_NODE_SCORE, MIN_NODE_SCORE, SKIP, Code, CycleState,
+                        NodeToStatus, PreFilterResult, Status, error, unresolvable)
 from .plugins import DEFAULT_PLUGINS
 from .plugins import noderesources as _fit
 from .plugins.balancedallocation import BalancedAllocation
@@ -43,6 +54,72 @@ MIN_FEASIBLE_NODES_TO_FIND = 100
 MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
 
 _MISSING = object()
+_MEMO_LIMIT = 64        # verdict / score memos kept (one per pod shape seen lately)
+
+
+class _NodeMemo:
+    """Per-node values of one pod shape (filter verdicts, resource scores), kept across
+    cycles for one list of nodes, with what is needed to tell which nodes changed since:
+    the position in the cache's :class:`~fakekube.scheduler.types.NodeJournal` when every
+    node reports to it (``index`` maps each node to its position in the list), else the
+    nodes' generations."""
+
+    __slots__ = ("nodes", "journal", "pos", "index", "gens", "values", "flags", "ok")
+
+    def __init__(self, nodes: list[NodeInfo], values: list) -> None:
+        self.nodes = list(nodes)
+        self.values = values
+        self.flags: list[bool] | None = None
+        self.ok = 0
+        # The journal of the first node, checked for all of them (and the index built) on
+        # first use: a memo that is never used again (the scores of a node list rotated
+        # differently every cycle) costs no more than this.
+        j = nodes[0].journal if nodes else None
+        self.journal, self.pos = j, (j.end if j is not None else 0)
+        self.index: dict[NodeInfo, int] | None = None
+        self.gens = None if j is not None else [ni.generation for ni in nodes]
+
+    def _index(self) -> dict[NodeInfo, int] | None:
+        j = self.journal
+        nodes = self.nodes
+        if all(ni.journal is j for ni in nodes):
+            index = {ni: i for i, ni in enumerate(nodes)}
+            if len(index) == len(nodes):        # no node listed twice
+                self.index = index
+                return index
+        self.journal = None                     # not all in one cache: no journal
+        return None
+
+    def changed(self, nodes: list[NodeInfo]) -> list[int] | None:
+        """The indices of the nodes that changed since the last call (or since the memo
+        was made), now taken as seen; None when the memo is not for ``nodes`` or cannot
+        tell (recompute everything)."""
+        if self.nodes != nodes:         # element identity: C-level, cheap
+            return None
+        if self.index is None and self.journal is not None and self._index() is None:
+            return None
+        j = self.journal
+        if j is None:
+            if self.gens is None:
+                return None
+            gens = [ni.generation for ni in nodes]
+            if gens == self.gens:
+                return []
+            out = list(compress(range(len(nodes)), map(ne, gens, self.gens)))
+            self.gens = gens
+            return out
+        start = self.pos - j.base
+        if start < 0:
+            return None
+        end = len(j)
+        if start == end:
+            return []
+        self.pos = j.base + end
+        index = self.index
+        if end - start == 1:
+            i = index.get(j[start])
+            return [] if i is None else [i]
+        return sorted({index[ni] for ni in j[start:end] if ni in index})
 
 
 def num_feasible_nodes_to_find(percentage: int, num_all_nodes: int) -> int:
@@ -69,8 +146,9 @@ def select_host(nodes: list[NodeInfo], totals: list[int], rng: Any) -> int:
     count = totals.count(best)
     if count == 1:
         return totals.index(best)
-    ties = [i for i, t in enumerate(totals) if t == best]
-    return ties[rng.randrange(count)]
+    k = rng.randrange(count)
+    # the index of the k-th tie, found without a Python-level loop
+    return next(islice(compress(range(len(totals)), map(eq, totals, repeat(best))), k, None))
 
 
 def _has(plugin: Any, method: str) -> bool:
@@ -102,6 +180,10 @@ class Framework:
         self.taints = next((p for p in ps if isinstance(p, TaintToleration)), None)
         self.by_name = {p.NAME: p for p in ps}
         self._plans: dict[frozenset[str], tuple | None] = {}
+        # The fast path's per-node verdicts and the fused resource scores of recent cycles,
+        # per pod shape: [the node list, the nodes' generations, the values]
+        self._verdicts: dict[tuple, list] = {}
+        self._scores: dict[tuple, list] = {}
 
     def plugin(self, name: str) -> Any:
         return self.by_name.get(name)
@@ -130,6 +212,9 @@ class Framework:
         for p in self.pre_filter_plugins:
             r, st = p.pre_filter(state, pod)
             if st is not None:
+                if st is SKIP:          # the shared Skip status: the usual case
+                    skip.add(p.NAME)
+                    continue
                 code = st.code
                 if code == Code.SKIP:
                     skip.add(p.NAME)
@@ -143,7 +228,9 @@ class Framework:
                         continue
                     return None, error(f'running PreFilter plugin "{p.NAME}": '
                                        f"{st.message()}").with_plugin(p.NAME), set()
-            if r is not None and not r.all_nodes():
+            if r is None:
+                continue    # merging nothing leaves the result (and its checks) as they were
+            if not r.all_nodes():
                 with_nodes.add(p.NAME)
             result = r if result is None else result.merge(r)
             if result is not None and not result.all_nodes() and not result.node_names:
@@ -233,7 +320,8 @@ class Framework:
         if n == 0:
             return [], 0, None
         fit = self.fit
-        plan = self._filter_plan(frozenset(state.skip_filter_plugins))
+        skip = frozenset(state.skip_filter_plugins)
+        plan = self._filter_plan(skip)
         if plan is None:
             return self._find_feasible_generic(state, pod, nodes, start, num_to_find, statuses)
         gates, before, with_fit, after = plan
@@ -246,6 +334,10 @@ class Framework:
             for node_name, pods in queue.nominated.items():
                 if any(p.uid != pod.uid and p.priority >= pod.priority for p in pods.values()):
                     nominated_nodes.add(node_name)
+        if (req is not None and req.scalars is None and not before and not after
+                and not nominated_nodes):
+            return self._find_feasible_fast(state, pod, nodes, start, num_to_find, statuses,
+                                            gates, req, skip)
         order = nodes[start:] + nodes[:start] if start else nodes
         feasible: list[NodeInfo] = []
         found = 0
@@ -255,10 +347,6 @@ class Framework:
             cpu, mem, eph, scalars = req.cpu, req.mem, req.eph, req.scalars
             simple_fit = scalars is None
             fit_filter = fit.filter
-        if (req is not None and simple_fit and not before and not after
-                and not nominated_nodes):
-            return self._find_feasible_fast(state, pod, order, num_to_find, statuses, gates,
-                                            req)
         processed = 0
         for ni in order:
             processed += 1
@@ -345,57 +433,84 @@ class Framework:
         cache[skip] = plan
         return plan
 
-    def _find_feasible_fast(self, state: CycleState, pod: PodInfo, order: list[NodeInfo],
-                            num_to_find: int, statuses: NodeToStatus, gates: list[Any],
-                            req: Any) -> tuple[list[NodeInfo], int, Status | None]:
+    def _find_feasible_fast(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo],
+                            start: int, num_to_find: int, statuses: NodeToStatus,
+                            gates: list[Any], req: Any, skip: frozenset[str]
+                            ) -> tuple[list[NodeInfo], int, Status | None]:
         """The common case: only the node gates and NodeResourcesFit filter this pod (the
         other plugins skipped themselves at PreFilter) and no node has nominated pods.
-        Nodes are checked in chunks with a comprehension; a chunk is never larger than
-        the number of feasible nodes still wanted, so exactly the nodes the sequential
-        loop would visit are visited."""
+
+        A node's verdict (None, or the status that rejects it) then depends only on the
+        node and on the pod's "shape": its requests as NodeResourcesFit checks them and,
+        when gate filters run, its tolerations (the gate plugins read nothing else of the
+        pod). Verdicts are kept per shape for the last node list seen, and only the nodes
+        whose ``generation`` changed since (typically the one that took the previous pod)
+        are checked again. The visit then follows the sequential loop exactly: from
+        ``start`` round the list, stopping at the ``num_to_find``-th feasible node;
+        rejected nodes' statuses are recorded in visiting order."""
+        n = len(nodes)
+        key = (skip, req.cpu, req.mem, req.eph, req.any, pod.tolerations if gates else None)
+        memo = self._verdicts.get(key)
+        changed = memo.changed(nodes) if memo is not None else None
+        if changed is None:
+            verdict = self._verdict_fn(state, pod, gates, req)
+            verdicts = [verdict(ni) for ni in nodes]
+            flags = [v is None for v in verdicts]
+            memos = self._verdicts
+            if memo is None and len(memos) >= _MEMO_LIMIT:
+                memos.clear()
+            memo = memos[key] = _NodeMemo(nodes, verdicts)
+            memo.flags = flags
+            memo.ok = flags.count(True)
+        else:
+            verdicts, flags = memo.values, memo.flags
+            if changed:
+                verdict = self._verdict_fn(state, pod, gates, req)
+                for i in changed:
+                    v = verdicts[i] = verdict(nodes[i])
+                    flags[i] = v is None
+                memo.ok = flags.count(True)
+        ok = memo.ok
+        if start:
+            order = nodes[start:] + nodes[:start]
+        else:
+            order = nodes
+        if ok == n:
+            pos = num_to_find if num_to_find < n else n
+            return order[:pos], pos, None
+        if start:
+            verdicts = verdicts[start:] + verdicts[:start]
+            flags = flags[start:] + flags[:start]
+        if ok < num_to_find:
+            pos = n
+        else:
+            pos = list(accumulate(flags)).index(num_to_find) + 1
+        record = statuses.statuses
+        for i in compress(range(pos), map(not_, flags)):
+            record[order[i].name] = verdicts[i]
+        return list(compress(order[:pos], flags)), pos, None
+
+    def _verdict_fn(self, state: CycleState, pod: PodInfo, gates: list[Any], req: Any):
+        """The fast path's check of one node: None when it passes the gates and fits,
+        else the status of the first filter that rejects it."""
         fit = self.fit
+        fit_filter = fit.filter
         cpu, mem, eph = req.cpu, req.mem, req.eph
         gate_cache: dict[Any, Status | None] = {}
 
-        def gate_status(ni: NodeInfo) -> Status | None:
-            return _gate_status(gates, state, pod, ni, gate_cache)
-
-        def gate_ok(ni: NodeInfo) -> bool:
-            return gate_status(ni) is None
-
-        if not gates:
-            gate_ok = lambda ni: True  # noqa: E731
-        record = statuses.statuses
-        feasible: list[NodeInfo] = []
-        pos = 0
-        n = len(order)
-        fit_filter = fit.filter
-        while pos < n and len(feasible) < num_to_find:
-            chunk = order[pos:pos + num_to_find - len(feasible)]
-            pos += len(chunk)
-            if eph == _fit.NEG_INF:
-                flags = [(not ni.gated or gate_ok(ni)) and cpu <= ni.free_cpu
-                         and mem <= ni.free_mem and ni.free_pods > 0 for ni in chunk]
-            else:
-                flags = [(not ni.gated or gate_ok(ni)) and cpu <= ni.free_cpu
-                         and mem <= ni.free_mem and ni.free_pods > 0
-                         and eph <= ni.alloc_eph - ni.req_eph for ni in chunk]
-            if all(flags):
-                feasible.extend(chunk)
-                continue
-            for ni, ok in zip(chunk, flags):
-                if ok:
-                    feasible.append(ni)
-                    continue
-                st = gate_status(ni) if ni.gated and gates else None
-                if st is None:
-                    st = fit_filter(state, pod, ni)
-                    if st is None:      # pragma: no cover - the flags and the filter agree
-                        feasible.append(ni)
-                        continue
-                    st = st.with_plugin(fit.NAME)
-                record[ni.name] = st
-        return feasible, pos, None
+        def verdict(ni: NodeInfo) -> Status | None:
+            if ni.gated and gates:
+                st = _gate_status(gates, state, pod, ni, gate_cache)
+                if st is not None:
+                    return st
+            if (cpu <= ni.free_cpu and mem <= ni.free_mem and ni.free_pods > 0
+                    and (eph == _fit.NEG_INF or eph <= ni.alloc_eph - ni.req_eph)):
+                return None
+            st = fit_filter(state, pod, ni)
+            if st is None:      # pragma: no cover - the comparisons and the filter agree
+                return None
+            return st.with_plugin(fit.NAME)
+        return verdict
 
     def _find_feasible_generic(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo],
                                start: int, num_to_find: int, statuses: NodeToStatus
@@ -449,7 +564,7 @@ class Framework:
             st = p.pre_score(state, pod, nodes)
             if st is None:
                 continue
-            if st.code == Code.SKIP:
+            if st is SKIP or st.code == Code.SKIP:
                 skip.add(p.NAME)
             elif st.code != Code.SUCCESS:
                 return error(f'running PreScore plugin "{p.NAME}": {st.message()}')
@@ -464,12 +579,13 @@ class Framework:
             return None, st
         skip = state.skip_score_plugins
         n = len(nodes)
-        totals = [0] * n
         active = [p for p in self.score_plugins if p.NAME not in skip]
         fit, balanced, taints = self.fit, self.balanced, self.taints
         if fit in active and balanced in active:
-            _add_resource_scores(totals, pod, nodes, fit.WEIGHT, balanced.WEIGHT)
+            totals = self._resource_scores(pod, nodes, fit.WEIGHT, balanced.WEIGHT)
             active = [p for p in active if p is not fit and p is not balanced]
+        else:
+            totals = [0] * n
         for p in active:
             weight = p.WEIGHT
             if p is taints and not self.handle.cache.prefer_taint_nodes:
@@ -493,6 +609,33 @@ class Framework:
                         f"range of [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}] after normalizing")
                 totals[i] += s * weight
         return totals, None
+
+    def _resource_scores(self, pod: PodInfo, nodes: list[NodeInfo], fit_weight: int,
+                         balanced_weight: int) -> list[int]:
+        """The fused LeastAllocated + BalancedAllocation totals of ``nodes`` (a new list),
+        as :func:`_add_resource_scores` computes them. The last list computed for a pod
+        shape is kept with the nodes' generations: when the same nodes come again (the
+        usual case: every node feasible, visited from the same start), only the nodes that
+        changed since are scored again."""
+        key = (pod.nz_cpu, pod.nz_mem, pod.cpu, pod.mem, fit_weight, balanced_weight)
+        memo = self._scores.get(key)
+        changed = memo.changed(nodes) if memo is not None else None
+        if changed is None:
+            scores = [0] * len(nodes)
+            _add_resource_scores(scores, pod, nodes, fit_weight, balanced_weight)
+            memos = self._scores
+            if memo is None and len(memos) >= _MEMO_LIMIT:
+                memos.clear()
+            memos[key] = _NodeMemo(nodes, scores)
+            return list(scores)
+        scores = memo.values
+        if changed:
+            part = [0] * len(changed)
+            _add_resource_scores(part, pod, [nodes[i] for i in changed], fit_weight,
+                                 balanced_weight)
+            for i, v in zip(changed, part):
+                scores[i] = v
+        return list(scores)
 
     # -- Reserve, PreBind, Bind, PostBind ------------------------------------------------
 

@@ -27,8 +27,9 @@ from .framework import NodeToStatus
 from .helpers import (NO_EXECUTE, NO_SCHEDULE, PREFER_NO_SCHEDULE, is_scalar_resource,
                       parse_taints, parse_tolerations, zone_key)
 
-__all__ = ["PodInfo", "NodeInfo", "AffinityTerm", "FitError", "DEFAULT_MILLI_CPU_REQUEST",
-           "DEFAULT_MEMORY_REQUEST", "pod_priority", "cpu_milli", "quantity_value"]
+__all__ = ["PodInfo", "NodeInfo", "NodeJournal", "AffinityTerm", "FitError",
+           "DEFAULT_MILLI_CPU_REQUEST", "DEFAULT_MEMORY_REQUEST", "pod_priority", "cpu_milli",
+           "quantity_value"]
 
 DEFAULT_MILLI_CPU_REQUEST = 100               # schedutil.DefaultMilliCPURequest
 DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024    # schedutil.DefaultMemoryRequest
@@ -295,16 +296,14 @@ class PodInfo:
         os_, ns_ = old.get("spec") or {}, pod.get("spec") or {}
         if os_ is ns_:
             return True
-        for k, v in ns_.items():
-            if k == "nodeName":
-                continue
-            ov = os_.get(k, _MISSING)
-            if ov is not v and ov != v:
-                return False
-        for k in os_:
-            if k != "nodeName" and k not in ns_:
-                return False
-        return True
+        if os_.get("nodeName", _MISSING) != ns_.get("nodeName", _MISSING):
+            # compare all but nodeName (the binding sets it): shallow copies without it
+            os_ = dict(os_)
+            os_.pop("nodeName", None)
+            ns_ = dict(ns_)
+            ns_.pop("nodeName", None)
+        # dict equality compares values by identity first, then ==, as a key-by-key loop
+        return os_ == ns_
 
     def __repr__(self) -> str:
         return f"<PodInfo {self.namespace}/{self.name}>"
@@ -317,6 +316,36 @@ def _needs_non_zero(spec: Mapping[str, Any]) -> bool:
             if "cpu" not in r or "memory" not in r:
                 return True
     return False
+
+
+class NodeJournal(list):
+    """The NodeInfos of one cache in the order they changed (one entry per change), for
+    memos that keep per-node values across scheduling cycles: a memo remembers the
+    absolute position it has seen up to (``base + len``) and re-reads only the nodes
+    logged after it. The cache drops old entries now and then; ``base`` counts them, so a
+    memo older than that can tell and recompute everything."""
+
+    __slots__ = ("base",)
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.base = 0
+
+    @property
+    def end(self) -> int:
+        return self.base + len(self)
+
+    def trim(self) -> None:
+        self.base += len(self)
+        self.clear()
+
+    def note(self, ni: "NodeInfo") -> None:
+        """Log a change of ``ni``; past ``LIMIT`` entries the log starts afresh (memos
+        older than that recompute in full)."""
+        if len(self) >= self.LIMIT:
+            self.trim()
+        self.append(ni)
 
 
 class NodeInfo:
@@ -335,7 +364,7 @@ class NodeInfo:
                  "alloc_pods", "alloc_scalars", "req_cpu", "req_mem", "req_eph", "req_scalars",
                  "nz_cpu", "nz_mem", "free_cpu", "free_mem", "free_pods", "pods",
                  "pods_with_affinity", "pods_with_required_anti_affinity", "used_ports",
-                 "pvc_refs", "generation", "score_key", "score_val")
+                 "pvc_refs", "generation", "score_key", "score_val", "journal")
 
     def __init__(self, node: Mapping[str, Any] | None = None, name: str = "") -> None:
         self.pods: dict[str, PodInfo] = {}
@@ -347,6 +376,8 @@ class NodeInfo:
         self.nz_cpu = self.nz_mem = 0
         self.req_scalars: dict[str, int] = {}
         self.generation = 0
+        # the cache's NodeJournal this node reports its changes to (None: not in a cache)
+        self.journal: NodeJournal | None = None
         self.score_key: Any = None      # memo of the fused resource score (runtime.py)
         self.score_val = 0
         self.node = None
@@ -402,6 +433,8 @@ class NodeInfo:
         self.free_pods = self.alloc_pods - len(self.pods)
         self.generation += 1
         self.score_key = None
+        if self.journal is not None:
+            self.journal.note(self)
 
     # -- pods ----------------------------------------------------------------------------
 
@@ -459,6 +492,8 @@ class NodeInfo:
         self.free_pods = self.alloc_pods - len(self.pods)
         self.generation += 1
         self.score_key = None
+        if self.journal is not None:
+            self.journal.note(self)
 
     def port_conflict(self, ip: str, proto: str, port: int) -> bool:
         """``HostPortInfo.CheckConflict``: 0.0.0.0 conflicts with every address."""
@@ -490,6 +525,7 @@ class NodeInfo:
         c.used_ports = {ip: dict(m) for ip, m in self.used_ports.items()}
         c.pvc_refs = dict(self.pvc_refs)
         c.req_scalars = dict(self.req_scalars)
+        c.journal = None        # a clone's changes are its own
         return c
 
     def __repr__(self) -> str:
