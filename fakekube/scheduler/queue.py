@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections import deque
 from typing import Callable, Iterable
 
 from ..clock import Timer, VirtualClock
@@ -90,7 +91,12 @@ class SchedulingQueue:
         self.registered: dict[str, list[ClusterEvent]] = registered or {}
         self._interesting = [e for events in self.registered.values() for e in events]
         self._seq = itertools.count()
-        self._active: list[tuple[int, float, int, str]] = []
+        # activeQ: a heap of (-priority, timestamp) keys, each with the (seq, uid) of its pods
+        # in arrival order: the pods of a key are popped in seq order, and pods that arrive
+        # together (same priority, same virtual time) cost a deque append and popleft
+        # instead of heap operations. Entries whose pod moved on since are skipped on read.
+        self._active_keys: list[tuple[int, float]] = []
+        self._active: dict[tuple[int, float], deque[tuple[int, str]]] = {}
         self._backoff: list[tuple[float, int, str]] = []
         self.pods: dict[str, QueuedPodInfo] = {}        # every queued pod by UID
         self.unschedulable: dict[str, QueuedPodInfo] = {}  # the parked ones
@@ -125,12 +131,16 @@ class SchedulingQueue:
         return len(self.pods)
 
     def has_active(self) -> bool:
-        heap = self._active
-        while heap:
-            qpi = self.pods.get(heap[0][3])
-            if qpi is not None and qpi.where == ACTIVE and qpi.seq == heap[0][2]:
-                return True
-            heapq.heappop(heap)
+        keys, buckets, pods = self._active_keys, self._active, self.pods
+        while keys:
+            bucket = buckets[keys[0]]
+            while bucket:
+                seq, uid = bucket[0]
+                qpi = pods.get(uid)
+                if qpi is not None and qpi.where == ACTIVE and qpi.seq == seq:
+                    return True
+                bucket.popleft()
+            del buckets[heapq.heappop(keys)]
         return False
 
     def where(self, uid: str) -> str | None:
@@ -187,10 +197,13 @@ class SchedulingQueue:
 
     def pop(self) -> QueuedPodInfo | None:
         """``Pop``: the next pod to schedule, now in flight; None when activeQ is empty."""
-        heap = self._active
-        pods = self.pods
-        while heap:
-            _, _, seq, uid = heapq.heappop(heap)
+        keys, buckets, pods = self._active_keys, self._active, self.pods
+        while keys:
+            bucket = buckets[keys[0]]
+            if not bucket:
+                del buckets[heapq.heappop(keys)]
+                continue
+            seq, uid = bucket.popleft()
             qpi = pods.get(uid)
             if qpi is None or qpi.where != ACTIVE or qpi.seq != seq:
                 continue
@@ -394,7 +407,12 @@ class SchedulingQueue:
         qpi.where = ACTIVE
         qpi.seq = next(self._seq)
         self.pods[qpi.uid] = qpi
-        heapq.heappush(self._active, (-qpi.pi.priority, qpi.timestamp, qpi.seq, qpi.uid))
+        key = (-qpi.pi.priority, qpi.timestamp)
+        bucket = self._active.get(key)
+        if bucket is None:
+            bucket = self._active[key] = deque()
+            heapq.heappush(self._active_keys, key)
+        bucket.append((qpi.seq, qpi.uid))
         self.on_active()
 
     def _to_unschedulable(self, qpi: QueuedPodInfo) -> None:

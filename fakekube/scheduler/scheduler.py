@@ -32,7 +32,7 @@ from .. import errors
 from ..api.objects import deep_copy, rfc3339
 from ..api.store import ADDED, DELETED, WatchEvent
 from ..runtime import Controller, ControllerContext, Result
-from .cache import Cache, is_terminal
+from .cache import Cache
 from .framework import ActionType, ClusterEvent, Code, CycleState, NodeToStatus, Status, error
 from .framework import unresolvable
 from .helpers import RequiredNodeAffinity, find_untolerated
@@ -69,6 +69,7 @@ _NODE_UPDATES = (
 _STORAGE_KINDS = ("PersistentVolume", "PersistentVolumeClaim", "StorageClass")
 
 _CLEAR_NOMINATION = NominatingInfo("")
+_TERMINAL = ("Succeeded", "Failed")      # phases is_terminal() looks for
 
 
 def truncate_message(message: str) -> str:
@@ -211,8 +212,11 @@ class Scheduler(Controller):
         if old is not None and old["metadata"].get("resourceVersion") == meta.get(
                 "resourceVersion"):
             return
-        new_assigned = _assigned(obj) and not is_terminal(obj)
-        old_assigned = old is not None and _assigned(old) and not is_terminal(old)
+        # _assigned and is_terminal, inlined: this runs for every write of every pod
+        terminal = (obj.get("status") or {}).get("phase") in _TERMINAL
+        new_assigned = bool((obj.get("spec") or {}).get("nodeName")) and not terminal
+        old_assigned = (old is not None and bool((old.get("spec") or {}).get("nodeName"))
+                        and (old.get("status") or {}).get("phase") not in _TERMINAL)
         sq = self.scheduling_queue
         if new_assigned:
             if old_assigned and self.cache.get_pod(uid) is not None:
@@ -225,7 +229,7 @@ class Scheduler(Controller):
             pi = self.cache.add_pod(obj)
             sq.assigned_pod_added(pi, self.handle.namespace_labels)
             return
-        if is_terminal(obj):
+        if terminal:
             self._pod_gone(old if old is not None else obj)
             return
         if not _responsible(obj):
@@ -392,19 +396,19 @@ class Scheduler(Controller):
         return feasible[select_host(feasible, totals, self.rng)].name
 
     def find_nodes_that_fit(self, state: CycleState, pi: PodInfo
-                            ) -> tuple[list[NodeInfo], FitError]:
-        """``findNodesThatFitPod``: the feasible nodes, and the FitError to raise if none."""
+                            ) -> tuple[list[NodeInfo], FitError | None]:
+        """``findNodesThatFitPod``: the feasible nodes, and the FitError to raise if none
+        (None when some node fits)."""
         fw = self.framework
         all_nodes = self.cache.node_list()
         statuses = NodeToStatus()
-        fe = FitError(pi, len(all_nodes), statuses)
         res = self._guard3(lambda: fw.run_pre_filter(state, pi))
         pre_res, st, with_nodes = res
         if st is not None:
             if not st.is_rejected():
                 raise _CycleError(st)
             statuses.absent = st
-            fe.pre_filter_msg = st.message()
+            fe = FitError(pi, len(all_nodes), statuses, pre_filter_msg=st.message())
             if st.plugin:
                 fe.unschedulable_plugins.add(st.plugin)
             return [], fe
@@ -414,7 +418,7 @@ class Scheduler(Controller):
             if ni is not None:
                 feasible = self._pass_filters(state, pi, [ni], statuses)
                 if feasible:
-                    return feasible, fe
+                    return feasible, None
         nodes = all_nodes
         if pre_res is not None and not pre_res.all_nodes():
             allowed = pre_res.node_names
@@ -422,13 +426,15 @@ class Scheduler(Controller):
             statuses.absent = unresolvable(
                 f"node(s) didn't satisfy plugin(s) [{' '.join(sorted(with_nodes))}]")
         feasible = self._pass_filters(state, pi, nodes, statuses)
-        if not feasible:
-            plugins = fe.unschedulable_plugins
-            for s in statuses.statuses.values():
-                if s.plugin and s.is_rejected():
-                    plugins.add(s.plugin)
-            if len(statuses) < len(all_nodes) and statuses.absent.reasons:
-                plugins.update(with_nodes)
+        if feasible:
+            return feasible, None
+        fe = FitError(pi, len(all_nodes), statuses)
+        plugins = fe.unschedulable_plugins
+        for s in statuses.statuses.values():
+            if s.plugin and s.is_rejected():
+                plugins.add(s.plugin)
+        if len(statuses) < len(all_nodes) and statuses.absent.reasons:
+            plugins.update(with_nodes)
         return feasible, fe
 
     def _pass_filters(self, state: CycleState, pi: PodInfo, nodes: list[NodeInfo],
