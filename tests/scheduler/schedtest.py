@@ -222,3 +222,29 @@ class Env:
             st = self.plugin(plugin_name).filter(state, pi, ni)
             out[ni.name] = None if st is None else st.message()
         return out
+
+
+counter = iter(range(10**9))
+
+
+def make_pod(cpu, mem, port, tolerations=(), node_selector=None, eph=None, node_name=""):
+    """A PodInfo of one container with these requests (None: not requested), host port,
+    tolerations, node selector and node name; named p<i> with uid u<i>, i counting up."""
+    requests = {}
+    if cpu is not None:
+        requests["cpu"] = cpu
+    if mem is not None:
+        requests["memory"] = mem
+    if eph is not None:
+        requests["ephemeral-storage"] = eph
+    c = {"name": "c", "resources": {"requests": requests}}
+    if port:
+        c["ports"] = [{"containerPort": port, "hostPort": port, "protocol": "TCP"}]
+    spec = {"containers": [c], "tolerations": list(tolerations)}
+    if node_selector:
+        spec["nodeSelector"] = node_selector
+    if node_name:
+        spec["nodeName"] = node_name
+    i = next(counter)
+    return PodInfo({"metadata": {"name": f"p{i}", "namespace": "default", "uid": f"u{i}"},
+                    "spec": spec})

@@ -4,7 +4,7 @@ own, for all nodes and pods."""
 from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
-from schedtest import Env
+from schedtest import Env, make_pod
 
 from fakekube.scheduler import CycleState, NodeInfo, NodeToStatus, PodInfo
 from fakekube.scheduler.plugins.balancedallocation import balanced_score
@@ -23,30 +23,6 @@ TOLERATIONS = [{"key": "gpu", "operator": "Exists"},
 CPU = st.sampled_from([None, "0", "100m", "500m", "1", "2", "3500m"])
 MEM = st.sampled_from([None, "0", "128Mi", "1Gi", "3Gi"])
 PORT = st.sampled_from([None, 80, 8080])
-
-counter = iter(range(10**9))
-
-
-def make_pod(cpu, mem, port, tolerations=(), node_selector=None, eph=None, node_name=""):
-    requests = {}
-    if cpu is not None:
-        requests["cpu"] = cpu
-    if mem is not None:
-        requests["memory"] = mem
-    if eph is not None:
-        requests["ephemeral-storage"] = eph
-    c = {"name": "c", "resources": {"requests": requests}}
-    if port:
-        c["ports"] = [{"containerPort": port, "hostPort": port, "protocol": "TCP"}]
-    spec = {"containers": [c], "tolerations": list(tolerations)}
-    if node_selector:
-        spec["nodeSelector"] = node_selector
-    if node_name:
-        spec["nodeName"] = node_name
-    i = next(counter)
-    return PodInfo({"metadata": {"name": f"p{i}", "namespace": "default", "uid": f"u{i}"},
-                    "spec": spec})
-
 
 @st.composite
 def nodes(draw):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 
 from hypothesis import given, settings, strategies as st
-from schedtest import Env, node, pod
+from schedtest import Env, make_pod, node, pod
 
 from fakekube.clock import VirtualClock
 from fakekube.scheduler import CycleState, NodeToStatus, PodInfo, SchedulingQueue
@@ -34,8 +34,6 @@ TAINTS = [{"key": "gpu", "value": "yes", "effect": "NoSchedule"},
 TOLERATIONS = [{"key": "gpu", "operator": "Exists"},
                {"key": "node.kubernetes.io/unschedulable", "operator": "Exists"}]
 
-counter = iter(range(10**9))
-
 
 def node_obj(name: str, cpu: str, pods: str, taint: int | None, unschedulable: bool) -> dict:
     spec: dict = {"unschedulable": unschedulable}
@@ -49,17 +47,7 @@ def node_obj(name: str, cpu: str, pods: str, taint: int | None, unschedulable: b
 
 def pod_info(cpu: str | None, mem: str | None, tolerate: bool, eph: str | None = None
              ) -> PodInfo:
-    requests = {}
-    if cpu is not None:
-        requests["cpu"] = cpu
-    if mem is not None:
-        requests["memory"] = mem
-    if eph is not None:
-        requests["ephemeral-storage"] = eph
-    i = next(counter)
-    return PodInfo({"metadata": {"name": f"p{i}", "namespace": "default", "uid": f"u{i}"},
-                    "spec": {"containers": [{"name": "c", "resources": {"requests": requests}}],
-                             "tolerations": TOLERATIONS if tolerate else []}})
+    return make_pod(cpu, mem, None, TOLERATIONS if tolerate else (), eph=eph)
 
 
 CPU = st.sampled_from([None, "100m", "500m", "1", "3"])
