@@ -108,6 +108,7 @@ class KubeletController(Controller):
         for claim in self.claims:
             self._index_claim(None, claim)
         self._warned: set[tuple[str, str]] = set()
+        self._own_status_write: tuple[str, str] | None = None  # see _write_status
         self._recorders: dict[str, Any] = {}
         self.pods.table.handlers.append(self._on_pod)
         self.nodes.table.handlers.append(self._on_node)
@@ -351,7 +352,7 @@ class KubeletController(Controller):
         if node:
             if ev.type == ADDED or not (ev.old.get("spec") or {}).get("nodeName"):
                 self._track_claims(pod, add=True)
-            if node in self.agents:
+            if node in self.agents and key != self._own_status_write:
                 self.queue.add(("pod", *key))
         if self.workloads.waiters:
             self.workloads.network_changed()
@@ -869,12 +870,17 @@ class KubeletController(Controller):
         m = pod["metadata"]
         # A status write sends the whole metadata: what it leaves out, it removes.
         body = {"apiVersion": "v1", "kind": "Pod", "metadata": dict(m), "status": status}
+        # The pod's sync made this status from the runtime's state: its own write is no
+        # news to it (upstream's pod config source ignores status-only updates too).
+        self._own_status_write = (m["namespace"], m["name"])
         try:
             self.client.update_status(body)
         except errors.Conflict:
             self.queue.add(("pod", m["namespace"], m["name"]))
         except errors.NotFound:
             pass
+        finally:
+            self._own_status_write = None
 
     def _render(self, agent: NodeAgent, pod: dict, rt: PodRuntime) -> dict:
         now = self.api.now()
