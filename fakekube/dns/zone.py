@@ -100,6 +100,9 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+_NONE: dict = {}
+
+
 class Zone:
     """The records of one cluster, indexed by (owner name, type).
 
@@ -515,8 +518,18 @@ class Zone:
         if ev.type == DELETED:
             m = ev.obj["metadata"]
             self._set(("pod", m["namespace"], m["name"]), ())
-        else:
-            self._pod(ev.obj)
+            return
+        old = ev.old
+        if old is not None:
+            # A pod's record depends on its IP and deletion alone (its name and namespace
+            # never change): most pod writes leave both as they were.
+            new = ev.obj
+            if ((old.get("status") or _NONE).get("podIP")
+                    == (new.get("status") or _NONE).get("podIP")
+                    and old["metadata"].get("deletionTimestamp")
+                    == new["metadata"].get("deletionTimestamp")):
+                return
+        self._pod(ev.obj)
 
     def _pod(self, pod: dict) -> None:
         m = pod["metadata"]
