@@ -65,6 +65,7 @@ class StatefulSetControl:
         self._name_lists: dict[tuple, list[str]] = {}  # (set, start, count) -> pod names
         self._candidates: dict[str, tuple[tuple, dict]] = {}  # set uid -> (key, revision)
         self._templates: dict[str, tuple[dict, dict]] = {}  # revision name -> (it, template)
+        self._equal: dict[tuple[int, int], tuple[dict, dict, bool]] = {}  # _equal_revision
         # (namespace, set name) -> the replica slots as the last sync placed them by name
         self._slots: dict[tuple[str, str], _Slots] = {}
 
@@ -126,7 +127,7 @@ class StatefulSetControl:
         status = sset.get("status") or {}
         collision_count = status.get("collisionCount", 0) or 0
         candidate = self._candidate(sset, history.next_revision(revisions), collision_count)
-        equal = [r for r in revisions if history.equal_revision(r, candidate)]
+        equal = [r for r in revisions if self._equal_revision(r, candidate)]
         if equal and history.equal_revision(revisions[-1], equal[-1]):
             update_rev = revisions[-1]
         elif equal:
@@ -154,6 +155,19 @@ class StatefulSetControl:
             self._candidates.clear()
         self._candidates[m["uid"]] = (key, candidate)
         return candidate
+
+    def _equal_revision(self, stored: dict, candidate: dict) -> bool:
+        """``history.equal_revision`` of a stored revision and a candidate, remembered per
+        pair of objects (stored objects never change, and a candidate is reused only while
+        what it is made of stays the same; the memo holds both, so their ids stay theirs)."""
+        key = (id(stored), id(candidate))
+        got = self._equal.get(key)
+        if got is None or got[0] is not stored or got[1] is not candidate:
+            if len(self._equal) > 10_000:
+                self._equal.clear()
+            got = self._equal[key] = (stored, candidate,
+                                      history.equal_revision(stored, candidate))
+        return got[2]
 
     def _apply_revision(self, sset: dict, revision: dict) -> dict:
         """``history.apply_revision``, with the template taken from a stored revision

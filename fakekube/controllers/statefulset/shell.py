@@ -92,6 +92,9 @@ class StatefulSetController(Controller):
         # set uid -> (its selector, pod key -> the pod object found owned and matching)
         self._owned: dict[str, _Owned] = {}  # set uid -> its owned, matching pods
         self._orphans: dict[str, set[str]] = {}  # namespace -> pods without a controller
+        # set uid -> (the revisions table's last resourceVersion, the set's selector, its
+        # claimed revisions) as of the last claim
+        self._revisions_of: dict[str, tuple[int, dict | None, list[dict]]] = {}
         for pod in self.pods:
             if self._controller_ref(pod) is None:
                 pm = pod["metadata"]
@@ -326,7 +329,23 @@ class StatefulSetController(Controller):
             pass
 
     def _claim_revisions(self, sset: dict, sel) -> list[dict]:
-        """The set's ControllerRevisions; orphans matching its selector are adopted."""
+        """The set's ControllerRevisions; orphans matching its selector are adopted.
+        Remembered per set while no ControllerRevision was written since and the set's
+        selector is the same (every adoption is such a write): the answer would be the same
+        list, with nothing to adopt."""
+        m = sset["metadata"]
+        selector = (sset.get("spec") or {}).get("selector")
+        seen = self.revs.table.last_rv
+        memo = self._revisions_of.get(m["uid"])
+        if memo is not None and memo[0] == seen and memo[1] == selector:
+            return memo[2]
+        out = self._claim_revisions_now(sset, sel)
+        if len(self._revisions_of) > 10_000:
+            self._revisions_of.clear()
+        self._revisions_of[m["uid"]] = (self.revs.table.last_rv, deep_copy(selector), out)
+        return out
+
+    def _claim_revisions_now(self, sset: dict, sel) -> list[dict]:
         m = sset["metadata"]
         out = [r for r in self.revs.by_owner(m["uid"], m["namespace"])
                if (self._controller_ref(r) or {}).get("uid") == m["uid"]]
