@@ -476,16 +476,19 @@ class Zone:
         # with the previous version of the slice when unchanged (stored objects are
         # replaced, never edited), and ``before`` keeps them alive, so an id seen there
         # names the same dict. Only endpoints that came or went touch the zone.
-        before = known[1] if known is not None else {}
-        now: dict[int, tuple] = {}
+        now: dict[int, tuple] = dict(known[1]) if known is not None else {}
+        eps = sl.get("endpoints") or ()
+        by_id = dict(zip(map(id, eps), eps))
         came: list[tuple] = []
-        for ep in sl.get("endpoints") or ():
-            got = before.get(id(ep))
-            if got is None or got[0] is not ep:
-                got = (ep, self._endpoint_records(ep, fq, headless, srv))
-                came.append(got)
-            now[id(ep)] = got
-        gone = [got for key, got in before.items() if now.get(key) is not got]
+        gone: list[tuple] = []
+        # (set differences find what changed; the lists keep the slices' own orders)
+        if now.keys() - by_id.keys():
+            gone = [now.pop(i) for i in [i for i in now if i not in by_id]]
+        if by_id.keys() - now.keys():
+            for i, ep in by_id.items():
+                if i not in now:
+                    got = now[i] = (ep, self._endpoint_records(ep, fq, headless, srv))
+                    came.append(got)
         self._slice_eps[(ns, name)] = (sig, now)
         if (came or gone) and sorted(r for _, recs in came for r in recs) != sorted(
                 r for _, recs in gone for r in recs):

@@ -32,7 +32,7 @@ def assert_same_as_rebuilt(c, live: Zone) -> None:
     assert live._names == fresh._names
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(OPS, st.booleans(), st.sampled_from([2, 3, 100]))
 def test_incremental_zone_equals_a_rebuilt_one(ops, headless, per_slice) -> None:
     c, dns = build()
@@ -83,3 +83,22 @@ def test_two_endpoints_giving_one_address_keep_it_until_both_go() -> None:
     c.delete("EndpointSlice", "nginx-extra")
     assert dns.resolve(fq) == [ip]
     assert_same_as_rebuilt(c, dns.zone)
+
+
+def test_readiness_flips_replace_endpoints_in_place() -> None:
+    """A pod turning unready and ready again replaces its endpoint in the same slice; the
+    zone drops the old endpoint's records and adds the new one's each time."""
+    c, dns = build()
+    c.create(service("nginx", headless=True, selector={"app": "nginx"}))
+    for i in range(3):
+        c.create(stateful_pod(i))
+    c.settle()
+    fq = "nginx.default.svc.cluster.local"
+    ips = {f"web-{i}": c.get("Pod", f"web-{i}")["status"]["podIP"] for i in range(3)}
+    assert sorted(dns.resolve(fq)) == sorted(ips.values())
+    for ready in (False, True, False):
+        c.set_pod_ready("web-1", ready)
+        c.settle()
+        want = sorted(ip for name, ip in ips.items() if ready or name != "web-1")
+        assert sorted(dns.resolve(fq)) == want
+        assert_same_as_rebuilt(c, dns.zone)
