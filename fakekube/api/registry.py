@@ -30,7 +30,7 @@ def _meta(field: str) -> FieldGetter:
     return lambda o: o["metadata"].get(field, "")
 
 
-def _path(*parts: str) -> FieldGetter:
+def _walk(parts: tuple[str, ...]) -> FieldGetter:
     """The field at ``parts`` as a field selector reads it: "" when absent (or under a
     non-object), booleans as ``true``/``false``, other values as their text."""
     def get(o: dict) -> str:
@@ -44,9 +44,13 @@ def _path(*parts: str) -> FieldGetter:
         if isinstance(cur, bool):
             return "true" if cur else "false"
         return str(cur) if not isinstance(cur, str) else cur
+    return get
 
+
+def _path(*parts: str) -> FieldGetter:
+    """:func:`_walk`, unrolled for two levels."""
     if len(parts) != 2:
-        return get
+        return _walk(parts)
     # Two levels (``spec.nodeName``, ``status.phase``), unrolled: the store reads a Pod's
     # node twice on every pod write. Same answers as the loop above.
     first, second = parts

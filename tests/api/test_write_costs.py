@@ -72,21 +72,6 @@ def test_creates_get_the_uids_of_one_draw_per_create_across_batches() -> None:
 # -- field getters --------------------------------------------------------------------------
 
 
-def _loop_path(parts: tuple[str, ...]) -> Any:
-    def get(o: Any) -> str:
-        cur = o
-        for p in parts:
-            if not isinstance(cur, dict):
-                return ""
-            cur = cur.get(p)
-            if cur is None:
-                return ""
-        if isinstance(cur, bool):
-            return "true" if cur else "false"
-        return str(cur) if not isinstance(cur, str) else cur
-    return get
-
-
 class _Text(str):
     pass
 
@@ -101,7 +86,7 @@ _VALUE = st.recursive(_LEAF, lambda inner: st.dictionaries(
 @given(obj=_VALUE)
 def test_two_level_field_getters_read_what_the_loop_reads(obj: Any) -> None:
     fast = registry._path("spec", "nodeName")
-    slow = _loop_path(("spec", "nodeName"))
+    slow = registry._walk(("spec", "nodeName"))
     a, b = fast(obj), slow(obj)
     assert a == b and type(a) is type(b)
     assert fast.reads == "spec"
