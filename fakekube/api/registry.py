@@ -56,9 +56,9 @@ def _path(*parts: str) -> FieldGetter:
     first, second = parts
 
     def get2(o: dict) -> str:
-        if type(o) is dict or isinstance(o, dict):
+        if isinstance(o, dict):
             cur = o.get(first)
-            if type(cur) is dict or isinstance(cur, dict):
+            if isinstance(cur, dict):
                 cur = cur.get(second)
                 if isinstance(cur, str):
                     return cur

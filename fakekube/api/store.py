@@ -169,23 +169,23 @@ class Table:
         om, nm = old["metadata"], new["metadata"]
         # Most writes carry the stored labels and owner references over as they are: the
         # identity test spares comparing them.
-        a = om.get("labels")
-        b = nm.get("labels")
-        if a is not b and a != b:
-            self._unindex(key, old)
-            self._index(key, new)
+        for part in ("labels", "ownerReferences"):
+            a, b = om.get(part), nm.get(part)
+            if a is not b and a != b:
+                self._unindex(key, old)
+                self._index(key, new)
+                return
+        if not self.field_getters:
             return
-        a = om.get("ownerReferences")
-        b = nm.get("ownerReferences")
-        if a is not b and a != b:
-            self._unindex(key, old)
-            self._index(key, new)
-            return
-        if self.field_getters:
-            self._reindex_fields(key, old, new)
-
-    def _reindex_fields(self, key: Key, old: dict, new: dict) -> None:
-        """The field part of :meth:`_reindex` (labels and owners unchanged)."""
+        reads = self.field_reads
+        if reads is not None:
+            # The indexed fields are read from these parts only: when each is the stored
+            # part itself, no field can have changed.
+            for part in reads:
+                if old.get(part) is not new.get(part):
+                    break
+            else:
+                return
         for name, getter in self.field_getters.items():
             a, b = getter(old), getter(new)
             if a != b:
@@ -295,9 +295,6 @@ class Store:
         self.rv += 1
         return self.rv
 
-    # insert and replace are on every write: Table._index and Table._reindex are called
-    # only when they have something to do.
-
     def insert(self, table: Table, obj: dict) -> WatchEvent:
         """Store a new object. Its ``metadata.resourceVersion`` is set here."""
         rv = self.rv = self.rv + 1
@@ -306,8 +303,7 @@ class Store:
         key = (meta.get("namespace", ""), meta["name"])
         table.objects[key] = obj
         table._new_keys.append(key)
-        if table.field_getters or "labels" in meta or "ownerReferences" in meta:
-            table._index(key, obj)
+        table._index(key, obj)
         ev = _new_event(WatchEvent, (ADDED, obj, None, rv))
         table._record(ev)
         if self._waiters:
@@ -322,21 +318,7 @@ class Store:
         meta["resourceVersion"] = str(rv)
         key = (meta.get("namespace", ""), meta["name"])
         table.objects[key] = obj
-        om = old["metadata"]
-        # Table._reindex has nothing to do when the labels and owner references are the
-        # stored ones themselves and so are the parts the indexed fields are read from.
-        if (om.get("labels") is not meta.get("labels")
-                or om.get("ownerReferences") is not meta.get("ownerReferences")):
-            table._reindex(key, old, obj)
-        elif table.field_getters:
-            reads = table.field_reads
-            if reads is None:
-                table._reindex_fields(key, old, obj)
-            else:
-                for part in reads:
-                    if old.get(part) is not obj.get(part):
-                        table._reindex_fields(key, old, obj)
-                        break
+        table._reindex(key, old, obj)
         ev = _new_event(WatchEvent, (MODIFIED, obj, old, rv))
         table._record(ev)
         if self._waiters:

@@ -9,7 +9,7 @@ as client-go's EventCorrelator does.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import errors
 from ..api.objects import deep_copy
@@ -30,9 +30,6 @@ class EventRecorder:
         self._rt = api.registry.by_kind("Event")
         self._table = api.table(self._rt)  # the API's tables live as long as it does
         self._seen = api.event_index
-        # Kind -> resource type, as the registry resolves it (unknown kinds are not kept:
-        # the registry raises for them each time).
-        self._kinds: dict[str, Any] = {}
 
     def event(self, obj: dict, type_: str, reason: str, message: str) -> None:
         """Record an event about ``obj`` (a stored object or a reference dict)."""
@@ -40,12 +37,7 @@ class EventRecorder:
         m = obj.get("metadata") or _NO_META
         kind = obj.get("kind")
         # (an unknown kind is an error here, whether or not its apiVersion is needed)
-        if kind:
-            rt = self._kinds.get(kind)
-            if rt is None:
-                rt = self._kinds[kind] = api.registry.by_kind(kind)
-        else:
-            rt = None
+        rt = api.registry.by_kind(kind) if kind else None
         if "apiVersion" in obj:
             api_version = obj["apiVersion"]
         else:
@@ -54,7 +46,7 @@ class EventRecorder:
         namespace = ns or "default"
         name = m.get("name", "")
         uid = m.get("uid", "")
-        ref_kind = kind if kind is not None else obj.get("kind", "")  # (None if sent as null)
+        ref_kind = obj.get("kind", "")  # (None if sent as null)
         if ns:
             ref = {"kind": ref_kind, "namespace": ns, "name": name, "uid": uid,
                    "apiVersion": api_version, "resourceVersion": m.get("resourceVersion", "")}
