@@ -7,10 +7,8 @@ enough nodes).
 
 Wall-clock medians of several rounds (with the process CPU time beside them: the machines
 here are shared, and wall time varies with their load), measured from the create (or the
-template change) to the moment the Deployment's status shows it. Pods are placed by the real
-scheduler (``fakekube.scheduler.Scheduler``) when it is importable, else by a stand-in binder
-(round robin, no filters) and the table says so. Deployment, ReplicaSet and scheduler are added to
-the cluster when the build does not register them yet.
+template change) to the moment the Deployment's status shows it. Every built-in controller
+runs, the scheduler placing the pods.
 """
 
 from __future__ import annotations
@@ -20,73 +18,14 @@ import statistics
 import time
 
 import fakekube
-from fakekube.api.store import ADDED
-from fakekube.controllers.deployment import DeploymentController
-from fakekube.controllers.replicaset import ReplicaSetController
-from fakekube.kubelet import KubeletController
-from fakekube.runtime import Controller
-
-try:
-    from fakekube.scheduler import Scheduler
-except ImportError:  # pragma: no cover
-    Scheduler = None
 
 ROUNDS = {100: 5, 1000: 3}
 TARGET_AVAILABLE_1000 = 1.5  # seconds, wall
 
 
-class StandInBinder(Controller):
-    """Binds each new pod to the next node, round-robin (when there is no scheduler)."""
-
-    name = "bench-binder"
-
-    def setup(self) -> None:
-        self.pods = self.ctx.informer("Pod")
-        self.nodes = self.ctx.informer("Node")
-        self.turn = 0
-        self.pods.table.handlers.append(self._on_pod)
-
-    def _on_pod(self, ev) -> None:
-        if ev.type == ADDED and not ev.obj["spec"].get("nodeName"):
-            m = ev.obj["metadata"]
-            self.queue.add((m["namespace"], m["name"]))
-
-    def reconcile(self, key):
-        pod = self.pods.get(key[1], key[0])
-        if pod is None or pod["spec"].get("nodeName") or pod["metadata"].get("deletionTimestamp"):
-            return None
-        nodes = sorted(n["metadata"]["name"] for n in self.nodes)
-        node = nodes[self.turn % len(nodes)]
-        self.turn += 1
-        self.api.bind(key[1], key[0], {"apiVersion": "v1", "kind": "Binding",
-                                       "metadata": {"name": key[1]},
-                                       "target": {"apiVersion": "v1", "kind": "Node",
-                                                  "name": node}})
-        return None
-
-
-def make_cluster(replicas: int) -> tuple[fakekube.Cluster, str]:
+def make_cluster(replicas: int) -> fakekube.Cluster:
     nodes = max(3, -(-replicas * 13 // 10 // 110))  # room for the surge of a rollout
-    c = fakekube.Cluster(nodes=nodes)
-    ctrls = c.manager.controllers
-    present = {type(x) for x in ctrls}
-    has_scheduler = any(x.name == "default-scheduler" for x in ctrls)
-    wanted: list[type] = [DeploymentController, ReplicaSetController]
-    placement = "scheduler"
-    if not has_scheduler:
-        if Scheduler is not None:
-            wanted.append(Scheduler)
-        else:
-            wanted.append(StandInBinder)
-            placement = "stand-in binder (no scheduler yet)"
-    at = next(i for i, x in enumerate(ctrls) if isinstance(x, KubeletController))
-    for cls in wanted:
-        if cls not in present:
-            ctl = cls(c.ctx)
-            ctrls.insert(at, ctl)
-            at += 1
-            ctl.setup()
-    return c, placement
+    return fakekube.Cluster(nodes=nodes)
 
 
 def deployment(replicas: int) -> dict:
@@ -132,7 +71,7 @@ class Stopwatch:
 
 
 def run(replicas: int) -> dict:
-    c, placement = make_cluster(replicas)
+    c = make_cluster(replicas)
     watch = Stopwatch(c)
     gc.collect()
     watch.start()
@@ -155,16 +94,14 @@ def run(replicas: int) -> dict:
         raise SystemExit(f"rollout incomplete: {status}")
     return {"available": create[0], "complete": create[1], "available_cpu": create[2],
             "complete_cpu": create[3], "rollout": rollout, "virtual": virtual,
-            "reconciles": reconciles, "placement": placement}
+            "reconciles": reconciles}
 
 
 def main() -> None:
     rows = []
-    placement = ""
     medians: dict[int, dict] = {}
     for replicas, rounds in ROUNDS.items():
         results = [run(replicas) for _ in range(rounds)]
-        placement = results[0]["placement"]
         med = {k: statistics.median(r[k] for r in results)
                for k in ("available", "complete", "available_cpu", "complete_cpu", "rollout",
                          "virtual", "reconciles")}
@@ -183,7 +120,7 @@ def main() -> None:
                  f"{medians[1000]['complete'] / medians[100]['complete']:.1f}x",
                  "10x would be linear"))
     width = max(len(r[0]) for r in rows)
-    print(f"Deployment benchmark (FAST profile; pods placed by: {placement})")
+    print("Deployment benchmark (FAST profile)")
     print(f"{'case':<{width}}  {'median':>9}  notes")
     for name, value, note in rows:
         print(f"{name:<{width}}  {value:>9}  {note}")
