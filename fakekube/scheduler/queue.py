@@ -44,6 +44,7 @@ ASSIGNED_POD_UPDATE = ClusterEvent("Pod", ActionType.UPDATE, "AssignedPodUpdate"
 ASSIGNED_POD_DELETE = ClusterEvent("Pod", ActionType.DELETE, "AssignedPodDelete")
 
 ACTIVE, BACKOFF, UNSCHEDULABLE = "activeQ", "backoffQ", "unschedulablePods"
+NO_PLUGINS: frozenset[str] = frozenset()  # a QueuedPodInfo's plugin sets before any attempt
 
 
 class QueuedPodInfo:
@@ -58,8 +59,9 @@ class QueuedPodInfo:
         self.timestamp = now
         self.attempts = 0
         self.initial_attempt_timestamp: float | None = None
-        self.unschedulable_plugins: set[str] = set()
-        self.pending_plugins: set[str] = set()
+        # (replaced, never changed in place: a new pod shares the empty set)
+        self.unschedulable_plugins: set[str] | frozenset[str] = NO_PLUGINS
+        self.pending_plugins: set[str] | frozenset[str] = NO_PLUGINS
         self.gated = False
         self.seq = seq
         self.where = ""
@@ -399,7 +401,7 @@ class SchedulingQueue:
         if rejector is not None:
             qpi.gated = True
             qpi.unschedulable_plugins = {rejector}
-            qpi.pending_plugins = set()
+            qpi.pending_plugins = NO_PLUGINS
             self._to_unschedulable(qpi)
             return
         qpi.gated = False

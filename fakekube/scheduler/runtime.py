@@ -25,7 +25,9 @@ the node and the pod's requests only. Both are kept per shape (:class:`_NodeMemo
 the nodes that changed since the last cycle are computed again; the cache's
 :class:`~fakekube.scheduler.types.NodeJournal` says which (typically the node that took the
 previous pod), so a cycle over N nodes costs a few list copies instead of N checks. Nodes
-outside a cache fall back to comparing ``NodeInfo.generation``.
+outside a cache fall back to comparing ``NodeInfo.generation``. When those scores are all
+that sets the nodes apart, the score memo also keeps the nodes ranked by score, and
+:meth:`Framework.select` picks among the best ones without a pass over the totals.
 
 Every other plugin still runs through its own methods, in order, and a node with nominated
 pods goes through the generic path (:meth:`Framework.run_filter_with_nominated`). The fused
@@ -34,6 +36,7 @@ paths must agree with the plugins' own methods; ``tests/scheduler`` checks that 
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from itertools import accumulate, compress, islice, repeat
 from operator import eq, ne, not_
 from typing import Any
@@ -64,13 +67,15 @@ class _NodeMemo:
     node reports to it (``index`` maps each node to its position in the list), else the
     nodes' generations."""
 
-    __slots__ = ("nodes", "journal", "pos", "index", "gens", "values", "flags", "ok")
+    __slots__ = ("nodes", "journal", "pos", "index", "gens", "values", "flags", "ok",
+                 "ranks")
 
     def __init__(self, nodes: list[NodeInfo], values: list) -> None:
         self.nodes = list(nodes)
         self.values = values
         self.flags: list[bool] | None = None
         self.ok = 0
+        self.ranks: dict[int, list[int]] | None = None  # scores: see _ranking
         # The journal of the first node, checked for all of them (and the index built) on
         # first use: a memo that is never used again (the scores of a node list rotated
         # differently every cycle) costs no more than this.
@@ -180,6 +185,7 @@ class Framework:
         self.taints = next((p for p in ps if isinstance(p, TaintToleration)), None)
         self.by_name = {p.NAME: p for p in ps}
         self._plans: dict[frozenset[str], tuple | None] = {}
+        self._score_plans: dict[frozenset[str], tuple[bool, list[Any]]] = {}
         # The fast path's per-node verdicts and the fused resource scores of recent cycles,
         # per pod shape: [the node list, the nodes' generations, the values]
         self._verdicts: dict[tuple, list] = {}
@@ -577,15 +583,48 @@ class Framework:
         st = self.run_pre_score(state, pod, nodes)
         if st is not None:
             return None, st
-        skip = state.skip_score_plugins
-        n = len(nodes)
-        active = [p for p in self.score_plugins if p.NAME not in skip]
-        fit, balanced, taints = self.fit, self.balanced, self.taints
-        if fit in active and balanced in active:
-            totals = self._resource_scores(pod, nodes, fit.WEIGHT, balanced.WEIGHT)
-            active = [p for p in active if p is not fit and p is not balanced]
+        fused, active = self._score_plan(frozenset(state.skip_score_plugins))
+        return self._totals(state, pod, nodes, fused, active)
+
+    def select(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo], rng: Any
+               ) -> tuple[int, Status | None]:
+        """``prioritizeNodes`` then ``selectHost``: the index in ``nodes`` of the node
+        chosen (-1 and the error on failure).
+
+        When the fused resource scores are all that sets the nodes apart (the other Score
+        plugins skipped, or only TaintToleration left with no PreferNoSchedule taint in the
+        cluster), the best nodes are read from the scores memo's ranking (node indices by
+        score) instead of the totals: the draw is :func:`select_host`'s, one ``randrange``
+        over the tied nodes in index order, and no pass over all nodes is needed."""
+        st = self.run_pre_score(state, pod, nodes)
+        if st is not None:
+            return -1, st
+        fused, active = self._score_plan(frozenset(state.skip_score_plugins))
+        if fused and not self._scores_differ(active):
+            ranks = self._resource_ranking(pod, nodes, self.fit.WEIGHT, self.balanced.WEIGHT)
+            ties = ranks[max(ranks)]
+            return (ties[0] if len(ties) == 1 else ties[rng.randrange(len(ties))]), None
+        totals, st = self._totals(state, pod, nodes, fused, active)
+        if st is not None:
+            return -1, st
+        return select_host(nodes, totals, rng), None
+
+    def _scores_differ(self, active: list[Any]) -> bool:
+        """Whether a Score plugin of ``active`` may give nodes different scores (see the
+        TaintToleration case in :meth:`_totals`)."""
+        for p in active:
+            if p is not self.taints or self.handle.cache.prefer_taint_nodes:
+                return True
+        return False
+
+    def _totals(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo], fused: bool,
+                active: list[Any]) -> tuple[list[int] | None, Status | None]:
+        """Score, NormalizeScore and weights of the plugins of a score plan."""
+        if fused:
+            totals = self._resource_scores(pod, nodes, self.fit.WEIGHT, self.balanced.WEIGHT)
         else:
-            totals = [0] * n
+            totals = [0] * len(nodes)
+        taints = self.taints
         for p in active:
             weight = p.WEIGHT
             if p is taints and not self.handle.cache.prefer_taint_nodes:
@@ -610,13 +649,42 @@ class Framework:
                 totals[i] += s * weight
         return totals, None
 
+    def _score_plan(self, skip: frozenset[str]) -> tuple[bool, list[Any]]:
+        """The Score plugins that run when those in ``skip`` skipped: whether both
+        NodeResourcesFit and BalancedAllocation do (their scores are then fused, see
+        :meth:`_resource_scores`), and the others, in order. Cached per skip set."""
+        plan = self._score_plans.get(skip)
+        if plan is None:
+            active = [p for p in self.score_plugins if p.NAME not in skip]
+            fit, balanced = self.fit, self.balanced
+            fused = fit in active and balanced in active
+            if fused:
+                active = [p for p in active if p is not fit and p is not balanced]
+            plan = self._score_plans[skip] = (fused, active)
+        return plan
+
     def _resource_scores(self, pod: PodInfo, nodes: list[NodeInfo], fit_weight: int,
                          balanced_weight: int) -> list[int]:
         """The fused LeastAllocated + BalancedAllocation totals of ``nodes`` (a new list),
-        as :func:`_add_resource_scores` computes them. The last list computed for a pod
-        shape is kept with the nodes' generations: when the same nodes come again (the
-        usual case: every node feasible, visited from the same start), only the nodes that
-        changed since are scored again."""
+        as :func:`_add_resource_scores` computes them (see :meth:`_score_memo`)."""
+        return list(self._score_memo(pod, nodes, fit_weight, balanced_weight).values)
+
+    def _resource_ranking(self, pod: PodInfo, nodes: list[NodeInfo], fit_weight: int,
+                          balanced_weight: int) -> dict[int, list[int]]:
+        """The indices of ``nodes`` by fused resource score (:func:`_ranking`), kept
+        current with the scores memo. The memo's own: read it, don't change it."""
+        memo = self._score_memo(pod, nodes, fit_weight, balanced_weight)
+        if memo.ranks is None:
+            memo.ranks = _ranking(memo.values)
+        return memo.ranks
+
+    def _score_memo(self, pod: PodInfo, nodes: list[NodeInfo], fit_weight: int,
+                    balanced_weight: int) -> _NodeMemo:
+        """The memo of the fused resource scores of ``nodes`` for the pod's shape, brought
+        up to date. The last list computed for a shape is kept: when the same nodes come
+        again (the usual case: every node feasible, visited from the same start), only the
+        nodes that changed since are scored again (and moved in the ranking, if the memo
+        has one)."""
         key = (pod.nz_cpu, pod.nz_mem, pod.cpu, pod.mem, fit_weight, balanced_weight)
         memo = self._scores.get(key)
         changed = memo.changed(nodes) if memo is not None else None
@@ -626,16 +694,18 @@ class Framework:
             memos = self._scores
             if memo is None and len(memos) >= _MEMO_LIMIT:
                 memos.clear()
-            memos[key] = _NodeMemo(nodes, scores)
-            return list(scores)
-        scores = memo.values
+            memo = memos[key] = _NodeMemo(nodes, scores)
+            return memo
         if changed:
             part = [0] * len(changed)
             _add_resource_scores(part, pod, [nodes[i] for i in changed], fit_weight,
                                  balanced_weight)
+            scores, ranks = memo.values, memo.ranks
             for i, v in zip(changed, part):
+                if ranks is not None and scores[i] != v:
+                    _rerank(ranks, i, scores[i], v)
                 scores[i] = v
-        return list(scores)
+        return memo
 
     # -- Reserve, PreBind, Bind, PostBind ------------------------------------------------
 
@@ -668,6 +738,34 @@ class Framework:
     def run_post_bind(self, state: CycleState, pod: PodInfo, node_name: str) -> None:
         for p in self.post_bind_plugins:
             p.post_bind(state, pod, node_name)
+
+
+def _ranking(scores: list[int]) -> dict[int, list[int]]:
+    """The indices of ``scores`` by value, each list in ascending order: the nodes with the
+    highest score are ``ranks[max(ranks)]`` (distinct scores are few), in the order
+    :func:`select_host` counts ties."""
+    ranks: dict[int, list[int]] = {}
+    for i, s in enumerate(scores):
+        lst = ranks.get(s)
+        if lst is None:
+            ranks[s] = [i]
+        else:
+            lst.append(i)
+    return ranks
+
+
+def _rerank(ranks: dict[int, list[int]], i: int, old: int, new: int) -> None:
+    """Move index ``i`` from score ``old`` to score ``new`` in a :func:`_ranking`."""
+    lst = ranks[old]
+    if len(lst) == 1:
+        del ranks[old]
+    else:
+        del lst[bisect_left(lst, i)]
+    lst = ranks.get(new)
+    if lst is None:
+        ranks[new] = [i]
+    else:
+        insort(lst, i)
 
 
 _SHAPES: dict[tuple, tuple] = {}

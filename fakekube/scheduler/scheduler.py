@@ -40,8 +40,8 @@ from .plugins import nodename as _nodename
 from .plugins import nodeports as _nodeports
 from .plugins import noderesources as _fit
 from .plugins.defaultpreemption import NominatingInfo, update_pod_condition
-from .queue import ASSIGNED_POD_DELETE, QueuedPodInfo, SchedulingQueue
-from .runtime import Framework, num_feasible_nodes_to_find, select_host
+from .queue import ASSIGNED_POD_DELETE, NO_PLUGINS, QueuedPodInfo, SchedulingQueue
+from .runtime import Framework, num_feasible_nodes_to_find
 from .types import FitError, NodeInfo, PodInfo
 
 __all__ = ["Scheduler", "SCHEDULER_NAME"]
@@ -178,6 +178,7 @@ class Scheduler(Controller):
         self.handle.queue = self.scheduling_queue
         self.next_start_node_index = 0
         self.bindings: dict[str, _Binding] = {}
+        self.pods = ctx.informer("Pod")
         self.internal_errors: list[tuple[str, str]] = []
 
     # -- wiring --------------------------------------------------------------------------
@@ -326,10 +327,10 @@ class Scheduler(Controller):
         qpi = sq.pop()
         if qpi is None:
             return
-        qpi.unschedulable_plugins = set()
-        qpi.pending_plugins = set()
+        qpi.unschedulable_plugins = NO_PLUGINS
+        qpi.pending_plugins = NO_PLUGINS
         pi = qpi.pi
-        current = self.ctx.informer("Pod").get(pi.name, pi.namespace)
+        current = self.pods.get(pi.name, pi.namespace)
         if (current is None or current["metadata"].get("uid") != pi.uid
                 or current["metadata"].get("deletionTimestamp") is not None
                 or _assigned(current) or self.cache.is_assumed(pi.uid)):
@@ -349,8 +350,7 @@ class Scheduler(Controller):
         except FitError as fe:
             nominating = None
             if self.framework.post_filter_plugins:
-                out = self._guard(lambda: self.framework.run_post_filter(state, pi,
-                                                                         fe.statuses))
+                out = self._guard(self.framework.run_post_filter, state, pi, fe.statuses)
                 result, pst = (None, out) if isinstance(out, Status) else out
                 fe.post_filter_msg = pst.message()
                 if isinstance(result, NominatingInfo):
@@ -363,7 +363,7 @@ class Scheduler(Controller):
             return
         # assume, reserve
         self.cache.assume_pod(pi, host)
-        st = self._guard(lambda: self.framework.run_reserve(state, pi, host))
+        st = self._guard(self.framework.run_reserve, state, pi, host)
         if st is not None:
             self.framework.run_unreserve(state, pi, host)
             self.cache.forget_pod(pi.uid)
@@ -390,10 +390,10 @@ class Scheduler(Controller):
             raise fe
         if len(feasible) == 1:
             return feasible[0].name
-        totals, st = self._guard2(lambda: self.framework.prioritize(state, pi, feasible))
+        index, st = self._guard2(self.framework.select, state, pi, feasible, self.rng)
         if st is not None:
             raise _CycleError(st)
-        return feasible[select_host(feasible, totals, self.rng)].name
+        return feasible[index].name
 
     def find_nodes_that_fit(self, state: CycleState, pi: PodInfo
                             ) -> tuple[list[NodeInfo], FitError | None]:
@@ -402,7 +402,7 @@ class Scheduler(Controller):
         fw = self.framework
         all_nodes = self.cache.node_list()
         statuses = NodeToStatus()
-        res = self._guard3(lambda: fw.run_pre_filter(state, pi))
+        res = self._guard3(fw.run_pre_filter, state, pi)
         pre_res, st, with_nodes = res
         if st is not None:
             if not st.is_rejected():
@@ -445,19 +445,19 @@ class Scheduler(Controller):
             return []
         to_find = num_feasible_nodes_to_find(int(self.config.percentage_of_nodes_to_score), n)
         start = self.next_start_node_index % n
-        feasible, processed, err = self._guard3(
-            lambda: self.framework.find_feasible(state, pi, nodes, start, to_find, statuses))
+        feasible, processed, err = self._guard3(self.framework.find_feasible, state, pi, nodes,
+                                                start, to_find, statuses)
         if err is not None:
             raise _CycleError(err)
         self.next_start_node_index = (start + processed) % n
         return feasible
 
-    def _guard(self, fn):
-        """Run plugin code; an unexpected exception (a bug, or input the API let through
-        that a plugin cannot read) becomes an Error status instead of escaping the run
-        loop. The traceback text is kept in ``internal_errors``."""
+    def _guard(self, fn, *args):
+        """Run plugin code, ``fn(*args)``; an unexpected exception (a bug, or input the API
+        let through that a plugin cannot read) becomes an Error status instead of escaping
+        the run loop. The traceback text is kept in ``internal_errors``."""
         try:
-            return fn()
+            return fn(*args)
         except errors.ApiError as exc:
             return error(str(exc))
         except Exception as exc:  # noqa: BLE001 - see docstring
@@ -465,14 +465,14 @@ class Scheduler(Controller):
             self.internal_errors.append((repr(exc), traceback.format_exc()))
             return error(f"internal error: {exc!r}")
 
-    def _guard2(self, fn):
-        out = self._guard(fn)
+    def _guard2(self, fn, *args):
+        out = self._guard(fn, *args)
         if isinstance(out, Status):
             return None, out
         return out
 
-    def _guard3(self, fn):
-        out = self._guard(fn)
+    def _guard3(self, fn, *args):
+        out = self._guard(fn, *args)
         if isinstance(out, Status):
             raise _CycleError(out)
         return out
@@ -486,11 +486,13 @@ class Scheduler(Controller):
         while b.steps:
             p = b.steps[0]
             if b.waiting:
+                # (looked up under the guard: a plugin that waits without this method
+                # is an error of that plugin)
                 st = self._guard(lambda: p.pre_bind_check(b.state, pi, b.node))
                 if st is not None and st.code == Code.WAIT and b.timed_out:
                     st = error("binding volumes: context deadline exceeded")
             else:
-                st = self._guard(lambda: p.pre_bind(b.state, pi, b.node))
+                st = self._guard(p.pre_bind, b.state, pi, b.node)
             if st is None or st.code == Code.SUCCESS:
                 b.steps.pop(0)
                 b.waiting = False
@@ -511,7 +513,7 @@ class Scheduler(Controller):
             return
         self.bindings.pop(uid, None)
         self._cancel_binding_timer(b)
-        st = self._guard(lambda: fw.run_bind(b.state, pi, b.node))
+        st = self._guard(fw.run_bind, b.state, pi, b.node)
         if st is not None:
             self._binding_failed(b, st)
             return
@@ -551,7 +553,7 @@ class Scheduler(Controller):
         sq = self.scheduling_queue
         pi = qpi.pi
         reason = "Unschedulable" if status.is_rejected() else "SchedulerError"
-        current = self.ctx.informer("Pod").get(pi.name, pi.namespace)
+        current = self.pods.get(pi.name, pi.namespace)
         if current is None or current["metadata"].get("uid") != pi.uid:
             sq.done(pi.uid)
             current = None

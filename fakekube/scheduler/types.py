@@ -208,15 +208,7 @@ class PodInfo:
         reqs.pop("pods", None)
         scalars = {k: v for k, v in reqs.items() if is_scalar_resource(k)}
         self.scalars = scalars or None
-        # Scoring's non-zero requests only differ from the real ones for containers that
-        # leave cpu or memory out; compute them separately only then.
-        if _needs_non_zero(spec):
-            nz = pod_requests(spec, non_missing=True)
-            self.nz_cpu = nz.get("cpu", 0)
-            self.nz_mem = nz.get("memory", 0)
-        else:
-            self.nz_cpu = self.cpu
-            self.nz_mem = self.mem
+        self.nz_cpu, self.nz_mem = non_zero_requests(spec, self.cpu, self.mem)
         ports = []
         for key in ("containers", "initContainers"):
             for c in spec.get(key) or ():
@@ -307,6 +299,30 @@ class PodInfo:
 
     def __repr__(self) -> str:
         return f"<PodInfo {self.namespace}/{self.name}>"
+
+
+def non_zero_requests(spec: Mapping[str, Any], cpu: int, mem: int) -> tuple[int, int]:
+    """Scoring's cpu and memory requests (``pod_requests(spec, non_missing=True)``) of a pod
+    whose real ones are ``cpu`` and ``mem``. Without init containers a sum over the
+    containers (and the overhead), so they are the real ones plus the default for each
+    container that leaves cpu or memory out; with init containers (a running maximum) they
+    are computed in full when some container leaves one out."""
+    if spec.get("initContainers"):
+        if not _needs_non_zero(spec):
+            return cpu, mem
+        nz = pod_requests(spec, non_missing=True)
+        return nz.get("cpu", 0), nz.get("memory", 0)
+    no_cpu = no_mem = 0
+    for c in spec.get("containers") or ():
+        r = (c.get("resources") or {}).get("requests") or _NO_REQUESTS
+        if "cpu" not in r:
+            no_cpu += 1
+        if "memory" not in r:
+            no_mem += 1
+    return cpu + no_cpu * DEFAULT_MILLI_CPU_REQUEST, mem + no_mem * DEFAULT_MEMORY_REQUEST
+
+
+_NO_REQUESTS: Mapping[str, Any] = {}
 
 
 def _needs_non_zero(spec: Mapping[str, Any]) -> bool:

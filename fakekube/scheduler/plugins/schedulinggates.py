@@ -20,9 +20,9 @@ class SchedulingGates:
         self.handle = handle
 
     def pre_enqueue(self, pod: PodInfo) -> Status | None:
-        gates = (pod.pod.get("spec") or {}).get("schedulingGates") or ()
-        if not gates:
+        if not pod.gates:  # (read from the spec with the rest of the PodInfo)
             return None
+        gates = (pod.pod.get("spec") or {}).get("schedulingGates") or ()
         names = " ".join(g.get("name", "") for g in gates)
         return unresolvable(f"waiting for scheduling gates: [{names}]")
 
