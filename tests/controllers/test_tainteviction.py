@@ -347,3 +347,72 @@ def test_node_failure_eviction_waits_for_the_toleration(seconds, fail_at):
     (noexec,) = [t for t in node["spec"]["taints"] if t["effect"] == "NoExecute"]
     tainted = parse_rfc3339(noexec["timeAdded"]) - sim.t0
     assert sim.evicted_at("p") == tainted + seconds
+
+
+# -- unassigned pods are not queued ----------------------------------------------------------
+
+def _queue_every_pod(self, ev) -> None:
+    """Upstream's handler: every new pod queued, with or without a node."""
+    spec = ev.obj.get("spec") or {}
+    if ev.type == "ADDED" and not spec.get("nodeName"):
+        m = ev.obj["metadata"]
+        self.queue.add(("pod", m["namespace"], m["name"], ""))
+        return
+    _ON_POD(self, ev)
+
+
+_ON_POD = TaintEvictionController._on_pod
+
+# ("pod", name, on n1?, tolerationSeconds or None) | ("delete", name, grace)
+# | ("taint", on?) | ("advance", seconds)
+OPS = st.one_of(
+    st.tuples(st.just("pod"), st.sampled_from("ab"), st.booleans(),
+              st.sampled_from([None, 0, 20, 60])),
+    st.tuples(st.just("delete"), st.sampled_from("ab"), st.sampled_from([None, 0])),
+    st.tuples(st.just("taint"), st.booleans()),
+    st.tuples(st.just("advance"), st.sampled_from([0, 5, 30])),
+)
+
+
+def _history(ops: list) -> list:
+    sim = Sim()
+    for op in ops:
+        kind = op[0]
+        try:
+            if kind == "pod":
+                _, name, bound, seconds = op
+                spec: dict = {"containers": [{"name": "c", "image": "nginx"}],
+                              "schedulerName": "none"}  # stays unassigned unless bound
+                if bound:
+                    spec["nodeName"] = "n1"
+                if seconds is not None:
+                    spec["tolerations"] = [tol(UNREACHABLE, seconds), tol("t", seconds)]
+                sim.c.create({"apiVersion": "v1", "kind": "Pod",
+                              "metadata": {"name": name}, "spec": spec})
+            elif kind == "delete":
+                if op[2] is None:
+                    sim.c.delete("Pod", op[1])
+                else:
+                    sim.c.delete("Pod", op[1], grace_period_seconds=op[2])
+            elif kind == "taint":
+                sim.c.patch("Node", "n1", {"spec": {"taints": [taint("t")] if op[1] else None}})
+            else:
+                sim.c.advance(op[1])
+        except fakekube.ApiError:
+            pass
+    sim.c.advance(100)
+    out = []
+    for name, table in sim.c.api.store.tables.items():
+        out.extend((ev.rv, str(name), ev.type, repr(ev.obj)) for ev in table.history)
+    return sorted(out)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(OPS, max_size=14))
+def test_not_queueing_new_unassigned_pods_changes_nothing(ops):
+    from unittest import mock
+
+    ours = _history(ops)
+    with mock.patch.object(TaintEvictionController, "_on_pod", _queue_every_pod):
+        upstream = _history(ops)
+    assert ours == upstream
