@@ -73,11 +73,8 @@ class NodeAgent:
         self.pods: dict[str, PodRuntime] = {}          # by pod UID
         self.by_key: dict[tuple[str, str], str] = {}   # (namespace, name) -> UID
         self.mounted: dict[str, set[str]] = {}         # unique volume name -> pod UIDs
-
-    @property
-    def internal_ip(self) -> str:
-        n = self.index  # the first node is 172.18.0.2, as in a kind cluster
-        return f"172.18.{n // 254}.{n % 254 + 1}"
+        # the first node is 172.18.0.2, as in a kind cluster
+        self.internal_ip = f"172.18.{index // 254}.{index % 254 + 1}"
 
 
 class KubeletController(Controller):
@@ -339,8 +336,8 @@ class KubeletController(Controller):
     def _on_pod(self, ev: WatchEvent) -> None:
         pod = ev.obj
         m = pod["metadata"]
-        key = (m["namespace"], m["name"])
-        node = (pod.get("spec") or {}).get("nodeName")
+        spec = pod.get("spec") or {}
+        node = spec.get("nodeName")
         if ev.type == DELETED:
             agent = self.agents.get(node) if node else None
             if agent is not None:
@@ -350,8 +347,10 @@ class KubeletController(Controller):
                 self.workloads.network_changed()
             return
         if node:
-            if ev.type == ADDED or not (ev.old.get("spec") or {}).get("nodeName"):
+            if spec.get("volumes") and (
+                    ev.type == ADDED or not (ev.old.get("spec") or {}).get("nodeName")):
                 self._track_claims(pod, add=True)
+            key = (m["namespace"], m["name"])
             if node in self.agents and key != self._own_status_write:
                 self.queue.add(("pod", *key))
         if self.workloads.waiters:
@@ -554,8 +553,11 @@ class KubeletController(Controller):
         return now + delay
 
     def _override(self, pod: dict) -> bool | None:
+        overrides = self.overrides
+        if not overrides:
+            return None
         m = pod["metadata"]
-        return self.overrides.get((m["namespace"], m["name"]))
+        return overrides.get((m["namespace"], m["name"]))
 
     def _sync_pod(self, agent: NodeAgent, pod: dict) -> None:
         rt = self._runtime(agent, pod)
@@ -885,7 +887,6 @@ class KubeletController(Controller):
     def _render(self, agent: NodeAgent, pod: dict, rt: PodRuntime) -> dict:
         now = self.api.now()
         old = pod.get("status") or {}
-        spec = pod.get("spec") or {}
         running = [c for c in rt.containers if c.state == "running"]
         waiting_restart = [c for c in rt.containers if c.state == "waiting"
                            and c.restart_at is not None]

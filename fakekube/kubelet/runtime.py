@@ -7,6 +7,7 @@ fails, this memory stops; when it comes back, the kubelet reconciles it with the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 
@@ -81,6 +82,7 @@ class PodIPAllocator:
         self.last = int(net.broadcast_address) - 1
         self.next = self.first
         self.live: set[int] = set()
+        self._text = _ipv4_text if net.version == 4 else _ip_text
 
     def allocate(self) -> str | None:
         span = self.last - self.first + 1
@@ -91,15 +93,26 @@ class PodIPAllocator:
             if cand not in self.live:
                 self.live.add(cand)
                 self.next = cand + 1 if cand < self.last else self.first
-                return str(ipaddress.ip_address(cand))
+                return self._text(cand)
         return None
 
     def release(self, ip: str) -> None:
         self.live.discard(int(ipaddress.ip_address(ip)))
 
 
+def _ipv4_text(n: int) -> str:
+    """``str(ipaddress.IPv4Address(n))``, without building the address object."""
+    return f"{n >> 24}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+
+
+def _ip_text(n: int) -> str:
+    return str(ipaddress.ip_address(n))
+
+
+@functools.lru_cache(maxsize=4096)
 def image_id(image: str) -> str:
-    """A stable image digest, as the container runtime reports it."""
+    """A stable image digest, as the container runtime reports it (remembered per image:
+    every container status of every pod names one)."""
     repo = image.split("@", 1)[0].rsplit(":", 1)[0] if "/" not in image.rsplit(":", 1)[-1] else image
     if "/" not in repo:
         repo = "docker.io/library/" + repo

@@ -74,16 +74,28 @@ def _no_sandbox(pod: dict, rt) -> bool:
     return rt.ip is None
 
 
+# (The container checks are plain loops rather than ``any()`` over a generator: every sync
+# of every pod runs them, and a pod has a container or two.)
+
 def _backing_off(pod: dict, rt) -> bool:
-    return any(c.state == "waiting" and c.reason == "CrashLoopBackOff" for c in rt.containers)
+    for c in rt.containers:
+        if c.state == "waiting" and c.reason == "CrashLoopBackOff":
+            return True
+    return False
 
 
 def _exit_due(pod: dict, rt) -> bool:
-    return any(c.state == "running" and c.exit_at is not None for c in rt.containers)
+    for c in rt.containers:
+        if c.state == "running" and c.exit_at is not None:
+            return True
+    return False
 
 
 def _readiness_stale(pod: dict, rt) -> bool:
-    return any(c.state == "running" and c.ready != c.want_ready for c in rt.containers)
+    for c in rt.containers:
+        if c.state == "running" and c.ready != c.want_ready:
+            return True
+    return False
 
 
 POD_STAGES: tuple[Stage, ...] = (
