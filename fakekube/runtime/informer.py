@@ -46,6 +46,10 @@ class Informer:
 
     def list(self, namespace: str | None = None) -> Iterator[dict]:
         objs = self.table.objects
+        if not objs:
+            # Handlers ask on every pod event for the ReplicaSets, StatefulSets, PDBs... of
+            # a namespace, which are often none at all: no walk over the sorted keys then.
+            return iter(())
         return (objs[k] for k in self.table.iter_keys(namespace))
 
     def __iter__(self) -> Iterator[dict]:
