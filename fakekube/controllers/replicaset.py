@@ -522,6 +522,12 @@ class ReplicaSetController(Controller):
             if label_changed:
                 self._enqueue_owner(old)
             return
+        if not m.get("ownerReferences") and not om.get("ownerReferences"):
+            # An orphan before and after (no references at all): only new labels can make
+            # a ReplicaSet want it.
+            if label_changed:
+                self._enqueue_matching(pod)
+            return
         ref, old_ref = controller_ref(pod), controller_ref(old)
         ref_changed = ref != old_ref
         if ref_changed and old_ref is not None:
