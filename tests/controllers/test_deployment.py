@@ -2,10 +2,8 @@
 pod-template hash, revisions and rollback, RollingUpdate and Recreate, proportional scaling,
 pausing, revision history, conditions, the progress deadline on the virtual clock, events.
 
-Pods run on simulated kubelets (FAST profile) and are placed by the built-in scheduler; a
-build without it falls back to a stand-in that binds pods round-robin, so these tests exercise
-the Deployment and ReplicaSet controllers whatever the scheduler does (see
-test_deployment_e2e.py for scheduler-dependent scenarios).
+Pods run on simulated kubelets (FAST profile) and are placed by the built-in scheduler (see
+test_deployment_e2e.py for scenarios that depend on where it puts them).
 """
 
 from __future__ import annotations
@@ -17,66 +15,14 @@ import pytest
 
 from fakekube import errors
 from fakekube.api.store import ADDED
-from fakekube.controllers.deployment import DeploymentController
 from fakekube.controllers.deployment.util import compute_hash
-from fakekube.controllers.replicaset import ReplicaSetController
-from fakekube.kubelet import KubeletController
-from fakekube.runtime import Controller
 
 HASH = "[456789bcdf]{1,10}"
 SUFFIX = "[bcdfghjklmnpqrstvwxz2456789]{5}"
 
 
-class StandInBinder(Controller):
-    """Binds each new pod to the next node, round-robin (not a scheduler: no filters)."""
-
-    name = "test-binder"
-
-    def setup(self) -> None:
-        self.pods = self.ctx.informer("Pod")
-        self.nodes = self.ctx.informer("Node")
-        self.turn = 0
-        self.pods.table.handlers.append(self._on_pod)
-
-    def _on_pod(self, ev) -> None:
-        if ev.type == ADDED and not ev.obj["spec"].get("nodeName"):
-            m = ev.obj["metadata"]
-            self.queue.add((m["namespace"], m["name"]))
-
-    def reconcile(self, key):
-        pod = self.pods.get(key[1], key[0])
-        if pod is None or pod["spec"].get("nodeName") or pod["metadata"].get("deletionTimestamp"):
-            return None
-        nodes = sorted(n["metadata"]["name"] for n in self.nodes)
-        if not nodes:
-            return None
-        node = nodes[self.turn % len(nodes)]
-        self.turn += 1
-        self.api.bind(key[1], key[0], {"apiVersion": "v1", "kind": "Binding",
-                                       "metadata": {"name": key[1]},
-                                       "target": {"apiVersion": "v1", "kind": "Node",
-                                                  "name": node}})
-        return None
-
-
 def make_cluster(nodes=3, **options) -> fakekube.Cluster:
-    """A cluster with the Deployment and ReplicaSet controllers (added if not built in) and,
-    unless a scheduler is registered, the stand-in binder."""
-    c = fakekube.Cluster(nodes=nodes, **options)
-    ctrls = c.manager.controllers
-    present = {type(x) for x in ctrls}
-    wanted = [DeploymentController, ReplicaSetController]
-    has_scheduler = any(x.name == "default-scheduler" for x in ctrls)
-    if not has_scheduler:
-        wanted.append(StandInBinder)
-    at = next(i for i, x in enumerate(ctrls) if isinstance(x, KubeletController))
-    for cls in wanted:
-        if cls not in present:
-            ctl = cls(c.ctx)
-            ctrls.insert(at, ctl)
-            at += 1
-            ctl.setup()
-    return c
+    return fakekube.Cluster(nodes=nodes, **options)
 
 
 def deployment(name="web", replicas=3, image="nginx:1", **spec) -> dict:

@@ -1,5 +1,5 @@
 """Deployments end to end with the real scheduler (and, for DEP-3, the storage controllers):
-SPEC.md DEP-1..DEP-3 as a user sees them. Skipped while those components are not importable.
+SPEC.md DEP-1..DEP-3 as a user sees them.
 """
 
 from __future__ import annotations
@@ -7,47 +7,9 @@ from __future__ import annotations
 import fakekube
 import pytest
 
-from fakekube.controllers.deployment import DeploymentController
-from fakekube.controllers.ephemeral import EphemeralVolumeController
-from fakekube.controllers.replicaset import ReplicaSetController
-from fakekube.kubelet import KubeletController
 
-try:
-    from fakekube.scheduler import Scheduler
-except ImportError:  # pragma: no cover
-    Scheduler = None
-
-try:
-    from fakekube.controllers.attachdetach import AttachDetachController
-    from fakekube.controllers.csiattacher import CSIAttacherController
-    from fakekube.controllers.persistentvolume import STORAGE_CONTROLLERS
-    STORAGE = (*STORAGE_CONTROLLERS, AttachDetachController, CSIAttacherController)
-except ImportError:  # pragma: no cover
-    STORAGE = None
-
-pytestmark = pytest.mark.skipif(Scheduler is None,
-                                reason="fakekube.scheduler (kube-scheduler) is not importable yet")
-needs_storage = pytest.mark.skipif(STORAGE is None,
-                                   reason="the PV, provisioning and attach/detach controllers "
-                                          "are not importable yet")
-
-
-def make_cluster(nodes=3, storage=False, **options) -> fakekube.Cluster:
-    c = fakekube.Cluster(nodes=nodes, **options)
-    ctrls = c.manager.controllers
-    present = {type(x) for x in ctrls}
-    wanted = [DeploymentController, ReplicaSetController, EphemeralVolumeController]
-    if storage:
-        wanted.extend(STORAGE)
-    wanted.append(Scheduler)
-    at = next(i for i, x in enumerate(ctrls) if isinstance(x, KubeletController))
-    for cls in wanted:
-        if cls not in present and not any(x.name == cls.name for x in ctrls):
-            ctl = cls(c.ctx)
-            ctrls.insert(at, ctl)
-            at += 1
-            ctl.setup()
-    return c
+def make_cluster(nodes=3, **options) -> fakekube.Cluster:
+    return fakekube.Cluster(nodes=nodes, **options)
 
 
 def deployment(name="web", replicas=3, volumes=None) -> dict:
@@ -98,9 +60,8 @@ def test_pods_of_a_failed_node_are_replaced_elsewhere_at_once():
                for p in now)
 
 
-@needs_storage
 def test_replacement_pod_gets_a_new_ephemeral_volume_not_the_old_data():
-    c = make_cluster(storage=True)
+    c = make_cluster()
     c.create(deployment(replicas=2, volumes=[{"name": "data", "ephemeral": {
         "volumeClaimTemplate": {"spec": {"accessModes": ["ReadWriteOnce"],
                                          "resources": {"requests": {"storage": "1Gi"}}}}}}]))

@@ -6,8 +6,6 @@ and crash-looping versions), pod deletions and passing time:
   for Recreate), as upstream's rolling update guarantees;
 - once a good version is rolled out and the cluster settles, exactly ``replicas`` active
   pods run, all of the latest template, and the Deployment is complete.
-
-Pods are bound by the registered scheduler if there is one, else by a stand-in binder.
 """
 
 from __future__ import annotations
@@ -17,58 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fakekube.api.store import ADDED
-from fakekube.controllers.deployment import DeploymentController
 from fakekube.controllers.deployment.util import max_surge
-from fakekube.controllers.replicaset import ReplicaSetController
-from fakekube.kubelet import KubeletController
-from fakekube.runtime import Controller
-
-
-class StandInBinder(Controller):
-    """Binds each new pod to the next node, round-robin."""
-
-    name = "test-binder"
-
-    def setup(self) -> None:
-        self.pods = self.ctx.informer("Pod")
-        self.nodes = self.ctx.informer("Node")
-        self.turn = 0
-        self.pods.table.handlers.append(self._on_pod)
-
-    def _on_pod(self, ev) -> None:
-        if ev.type == ADDED and not ev.obj["spec"].get("nodeName"):
-            m = ev.obj["metadata"]
-            self.queue.add((m["namespace"], m["name"]))
-
-    def reconcile(self, key):
-        pod = self.pods.get(key[1], key[0])
-        if pod is None or pod["spec"].get("nodeName") or pod["metadata"].get("deletionTimestamp"):
-            return None
-        nodes = sorted(n["metadata"]["name"] for n in self.nodes)
-        node = nodes[self.turn % len(nodes)]
-        self.turn += 1
-        self.api.bind(key[1], key[0], {"apiVersion": "v1", "kind": "Binding",
-                                       "metadata": {"name": key[1]},
-                                       "target": {"apiVersion": "v1", "kind": "Node",
-                                                  "name": node}})
-        return None
 
 
 def make_cluster(seed: int) -> fakekube.Cluster:
-    c = fakekube.Cluster(nodes=3, seed=seed)
-    ctrls = c.manager.controllers
-    present = {type(x) for x in ctrls}
-    wanted = [DeploymentController, ReplicaSetController]
-    if not any(x.name == "default-scheduler" for x in ctrls):
-        wanted.append(StandInBinder)
-    at = next(i for i, x in enumerate(ctrls) if isinstance(x, KubeletController))
-    for cls in wanted:
-        if cls not in present:
-            ctl = cls(c.ctx)
-            ctrls.insert(at, ctl)
-            at += 1
-            ctl.setup()
-    return c
+    return fakekube.Cluster(nodes=3, seed=seed)
 
 
 count_or_percent = st.one_of(st.integers(0, 2), st.sampled_from(["0%", "25%", "50%", "100%"]))
