@@ -13,30 +13,10 @@ import fakekube
 
 from fakekube.controllers.ephemeral import (EphemeralVolumeController, volume_claim_name,
                                             volume_is_for_pod)
-from fakekube.controllers.replicaset import ReplicaSetController
-from fakekube.kubelet import KubeletController
-
-try:  # the PVC protection controller lets a deleted claim go once no pod uses it
-    from fakekube.controllers.persistentvolume import PVCProtectionController
-except ImportError:  # pragma: no cover - storage controllers not there yet
-    PVCProtectionController = None
 
 
 def make_cluster() -> fakekube.Cluster:
-    c = fakekube.Cluster(nodes=0)
-    ctrls = c.manager.controllers
-    present = {type(x) for x in ctrls}
-    wanted = [ReplicaSetController, EphemeralVolumeController]
-    if PVCProtectionController is not None:
-        wanted.append(PVCProtectionController)
-    at = next(i for i, x in enumerate(ctrls) if isinstance(x, KubeletController))
-    for cls in wanted:
-        if cls not in present:
-            ctl = cls(c.ctx)
-            ctrls.insert(at, ctl)
-            at += 1
-            ctl.setup()
-    return c
+    return fakekube.Cluster(nodes=0)
 
 
 TEMPLATE = {"metadata": {"labels": {"type": "scratch"}, "annotations": {"note": "x"}},
@@ -112,8 +92,6 @@ def test_a_deleted_claim_is_recreated_for_its_pod():
     first = claims(c)["p-scratch"]["metadata"]["uid"]
     c.delete("PersistentVolumeClaim", "p-scratch")
     c.settle()
-    if PVCProtectionController is None:
-        return  # the claim is held by its protection finalizer: nothing to re-create
     again = claims(c)["p-scratch"]
     assert again["metadata"]["uid"] != first
     assert again["metadata"]["ownerReferences"][0]["uid"] == p["metadata"]["uid"]
@@ -125,11 +103,7 @@ def test_the_claim_goes_with_the_pod():
     c.settle()
     c.delete("Pod", "p")
     c.settle()
-    left = claims(c)
-    if PVCProtectionController is None:
-        assert left["p-scratch"]["metadata"].get("deletionTimestamp")
-    else:
-        assert left == {}
+    assert claims(c) == {}
 
 
 def test_a_pod_being_deleted_gets_no_claim():
