@@ -73,10 +73,6 @@ def _out_of_service(node: dict) -> bool:
         t.get("key") == TAINT_OUT_OF_SERVICE for t in (node.get("spec") or {}).get("taints") or ())
 
 
-def _first(pair: tuple) -> object:
-    return pair[0]
-
-
 def _eviction_order(pod: dict) -> tuple:
     """``byEvictionAndCreationTimestamp``: evicted pods first, then oldest, then by name."""
     status = pod.get("status") or {}
@@ -97,7 +93,16 @@ class PodGCController(Controller):
         self._quarantine: dict[str, float] = {}   # nodeQueue: node name -> when it is due
         self._orphan_timers: dict[str, Timer] = {}
         self._next_tick_timer: Timer | None = None
+        # The keys of the terminated pods and of the terminating ones, kept by _on_pod so
+        # that a pass does not walk every pod (a pass every 20 s over all pods made a long
+        # run with many pods quadratic).
         self._terminated: set[tuple[str, str]] = set()
+        self._terminating: set[tuple[str, str]] = set()
+        for key, pod in self.pods.table.objects.items():
+            if is_terminated(pod):
+                self._terminated.add(key)
+            if _is_terminating(pod):
+                self._terminating.add(key)
         self._writing = False
         self._tick = self.clock.call_every(self._period, self._on_tick,
                                            label=f"{self.name} gc")
@@ -153,7 +158,12 @@ class PodGCController(Controller):
         key = (m["namespace"], m["name"])
         if ev.type == DELETED:
             self._terminated.discard(key)
+            self._terminating.discard(key)
             return
+        if _is_terminating(pod):
+            self._terminating.add(key)
+        else:
+            self._terminating.discard(key)
         actionable = _actionable(pod) and not self._writing  # our own write: deleted next
         if is_terminated(pod):
             if key not in self._terminated:
@@ -192,30 +202,25 @@ class PodGCController(Controller):
     def reconcile(self, key: Any) -> Result | None:
         if key != GC:
             return None
-        # One pass over the pods picks those each check can act on (each check only
-        # looks at terminated pods, terminating ones, or ones on a node the informer does
-        # not know); every check then sees its pods in key order, from the same snapshot.
-        terminated: list[tuple] = []
-        terminating: list[tuple] = []
-        nodeless: list[tuple] = []
-        nodes = self.nodes.table.objects
-        for key, pod in self.pods.table.objects.items():
-            if is_terminated(pod):
-                terminated.append((key, pod))
-            if _is_terminating(pod):
-                terminating.append((key, pod))
-            node_name = (pod.get("spec") or {}).get("nodeName")
-            if node_name and ("", node_name) not in nodes:
-                nodeless.append((key, pod))
-        terminated.sort(key=_first)
-        terminating.sort(key=_first)
-        nodeless.sort(key=_first)
+        terminated, terminating, nodeless = self._candidates()
         if self.config.terminated_pod_gc_threshold > 0:
-            self._gc_terminated([p for _, p in terminated])
-        self._gc_terminating([p for _, p in terminating])
-        self._gc_orphaned([p for _, p in nodeless])
-        self._gc_unscheduled_terminating([p for _, p in terminating])
+            self._gc_terminated(terminated)
+        self._gc_terminating(terminating)
+        self._gc_orphaned(nodeless)
+        self._gc_unscheduled_terminating(terminating)
         return None
+
+    def _candidates(self) -> tuple[list[dict], list[dict], list[dict]]:
+        """The pods each check can act on, each list in key order: the terminated pods,
+        the terminating ones, and those bound to a node the informer does not know. From
+        the sets _on_pod keeps and the pods' node-name index, not a walk over every pod."""
+        objects = self.pods.table.objects
+        nodes = self.nodes.table.objects
+        nodeless = [key for node_name, keys in self.pods.table.fields["spec.nodeName"].items()
+                    if node_name and ("", node_name) not in nodes for key in keys]
+        return ([objects[k] for k in sorted(self._terminated)],
+                [objects[k] for k in sorted(self._terminating)],
+                [objects[k] for k in sorted(nodeless)])
 
     def _gc_terminated(self, pods: list[dict]) -> None:
         terminated = [p for p in pods if is_terminated(p)]
