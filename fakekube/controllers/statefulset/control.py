@@ -223,6 +223,7 @@ class StatefulSetControl:
         sm = sset["metadata"]
         set_key = (sm["namespace"], sm["name"])
         first_changed: int | None = None  # no slot before it changed since the last sync
+        filled_to = 0  # every slot from here on is empty (with slots placed by name)
         if by_name is not None:
             # Every replica by its canonical name; exact when that places every pod (no
             # other names, so no condemned pods and no odd spellings of an ordinal).
@@ -230,11 +231,13 @@ class StatefulSetControl:
                 set_key, by_name, changes, self._names(sm["name"], start, replica_count))
             if slots.filled == len(by_name):
                 replicas = list(slots.pods)
+                filled_to = slots.filled_to
             else:
                 first_changed = None
         from_slots = bool(replicas)
         if not replicas:
             replicas = [None] * max(0, replica_count)
+            filled_to = len(replicas)
             placing = pods
         else:
             placing = ()
@@ -268,15 +271,17 @@ class StatefulSetControl:
             status.update(counts)
 
         def rest() -> list[dict]:
-            """The replicas (stored or built) past the settled prefix."""
+            """The replicas (stored or built) past the settled prefix (none past
+            ``filled_to``: an OrderedReady set part way up does not scan its empty slots)."""
             skip = len(settled.pods) if settled is not None else 0
-            return [p for p in replicas[skip:] if p is not None]
+            return [p for p in replicas[skip:filled_to] if p is not None]
 
         refresh(rest(), condemned, others)
 
         def build(i: int) -> dict:
             """``newVersionedStatefulSetPod`` for an empty slot, built only when the loop
             reaches it (a 1,000-replica set does not build 1,000 pods per sync)."""
+            nonlocal filled_to
             ordinal = start + i
             if (strategy.get("type", "RollingUpdate") == "RollingUpdate"
                     and strategy.get("rollingUpdate") is not None
@@ -285,14 +290,14 @@ class StatefulSetControl:
             else:
                 pod = policy.new_pod(sset, update_set, ordinal, update_name, self.gates)
             replicas[i] = pod
+            filled_to = max(filled_to, i + 1)
             return pod
 
         condemned.sort(key=lambda p: (-ordinal_of(p), p["metadata"]["name"]))
         reps = _Replicas(replicas, build)
         skip = len(settled.pods) if settled is not None else 0
 
-        first_unhealthy = next((_MISSING if p is None else p for p in replicas[skip:]
-                                if p is None or not facts(p).healthy), None)
+        first_unhealthy = _first_unhealthy(replicas, skip, facts)
         if first_unhealthy is None:
             first_unhealthy = next((p for p in reversed(condemned)
                                     if not facts(p).healthy), None)
@@ -592,9 +597,10 @@ class _Settled:
 class _Slots:
     """A set's replica slots as placed by name: ``pods[i]`` is ``by_name.get(names[i])``
     as of the ``seen`` first entries of ``log`` (the caller's record of the names whose
-    entry changed), and ``filled`` counts the slots that hold a pod."""
+    entry changed), ``filled`` counts the slots that hold a pod, and every slot from
+    ``filled_to`` on is empty (one past the last that holds a pod)."""
 
-    __slots__ = ("by_name", "log", "names", "index", "pods", "filled", "seen")
+    __slots__ = ("by_name", "log", "names", "index", "pods", "filled", "filled_to", "seen")
 
     def __init__(self, by_name: dict[str, dict], log: list[str] | None,
                  names: list[str]) -> None:
@@ -604,6 +610,8 @@ class _Slots:
         self.index: dict[str, int] | None = None  # name -> slot, built on first catch-up
         self.pods: list[dict | None] = list(map(by_name.get, names))
         self.filled = len(names) - self.pods.count(None)
+        self.filled_to = len(self.pods)
+        self._trim()
         self.seen = len(log) if log is not None else 0
 
     def catch_up(self) -> int:
@@ -628,11 +636,35 @@ class _Slots:
                 self.filled += (new is not None) - (old is not None)
                 if i < first:
                     first = i
+                if new is not None:
+                    if i >= self.filled_to:
+                        self.filled_to = i + 1
+                elif i == self.filled_to - 1:
+                    self._trim()
         self.seen = len(log)
         return first
 
+    def _trim(self) -> None:
+        """Lower ``filled_to`` past the empty slots at its end."""
+        pods, n = self.pods, self.filled_to
+        while n and pods[n - 1] is None:
+            n -= 1
+        self.filled_to = n
+
 
 _MISSING: dict = {"metadata": {"name": ""}}  # stands for an empty slot as first unhealthy
+
+
+def _first_unhealthy(replicas: list[dict | None], skip: int,
+                     facts: Callable[[dict], policy.Facts]) -> dict | None:
+    """The first replica from ``skip`` on that is missing (``_MISSING``) or not healthy."""
+    for i in range(skip, len(replicas)):
+        pod = replicas[i]
+        if pod is None:
+            return _MISSING
+        if not facts(pod).healthy:
+            return pod
+    return None
 
 
 class _Replicas:

@@ -14,7 +14,7 @@ from typing import Collection
 from ... import errors
 from ...api.objects import deep_copy
 from ...api.selectors import SelectorError, label_selector_from_dict
-from ...api.store import DELETED, WatchEvent
+from ...api.store import DELETED, MODIFIED, WatchEvent
 from ...runtime import Controller, Result
 from . import history, policy
 from .control import StatefulSetControl
@@ -95,6 +95,9 @@ class StatefulSetController(Controller):
         # set uid -> (the revisions table's last resourceVersion, the set's selector, its
         # claimed revisions) as of the last claim
         self._revisions_of: dict[str, tuple[int, dict | None, list[dict]]] = {}
+        # namespace -> the names of its sets, sorted (dropped when a set comes or goes):
+        # every claim event looks at the sets of its namespace
+        self._set_names: dict[str, list[str]] = {}
         for pod in self.pods:
             if self._controller_ref(pod) is None:
                 pm = pod["metadata"]
@@ -108,6 +111,8 @@ class StatefulSetController(Controller):
 
     def _on_set(self, ev: WatchEvent) -> None:
         m = ev.obj["metadata"]
+        if ev.type != MODIFIED:
+            self._set_names.pop(m["namespace"], None)
         if ev.type == DELETED:
             self.control.forget(m["namespace"], m["name"])
             self._owned.pop(m.get("uid", ""), None)
@@ -166,7 +171,7 @@ class StatefulSetController(Controller):
         # ownership); a deleted claim may also unblock a pod whose claim was stale (SS-33).
         ns = ev.obj["metadata"]["namespace"]
         name = ev.obj["metadata"]["name"]
-        for sset in self.sets.list(ns):
+        for sset in self._sets_in(ns):
             sname = sset["metadata"]["name"]
             for tmpl in (sset.get("spec") or {}).get("volumeClaimTemplates") or ():
                 prefix = f"{tmpl['metadata']['name']}-{sname}-"
@@ -177,6 +182,15 @@ class StatefulSetController(Controller):
                     if ev.type == DELETED:
                         self.queue.add((ns, sname))
                     break
+
+    def _sets_in(self, namespace: str) -> list[dict]:
+        """The sets of the namespace, in name order (``sets.list``)."""
+        names = self._set_names.get(namespace)
+        if names is None:
+            names = self._set_names[namespace] = [
+                s["metadata"]["name"] for s in self.sets.list(namespace)]
+        objs = self.sets.table.objects
+        return [objs[(namespace, n)] for n in names]
 
     @staticmethod
     def _selector(sset: dict):
