@@ -93,14 +93,18 @@ class StatefulPodControl:
 
     def _create_claims(self, sset: dict, pod: dict, only_missing: bool = False) -> None:
         """``createPersistentVolumeClaims``: each claim is created unless it exists; an
-        existing claim is reused as it is, unless it is being deleted."""
-        for claim in policy.claims_for(sset, policy.ordinal_of(pod)).values():
-            cm = claim["metadata"]
-            existing = self.objects.get_claim(cm["namespace"], cm["name"])
+        existing claim is reused as it is, unless it is being deleted. A claim is built only
+        when none of its name exists (most syncs of a pending pod find them all)."""
+        sm = sset["metadata"]
+        ordinal = policy.ordinal_of(pod)
+        for tname, tmpl in policy.claim_templates(sset).items():
+            name = policy.claim_name(tname, sm["name"], ordinal)
+            existing = self.objects.get_claim(sm["namespace"], name)
             if existing is not None:
                 if existing["metadata"].get("deletionTimestamp") and not only_missing:
-                    raise ClaimBeingDeleted(f"pvc {cm['name']} is being deleted")
+                    raise ClaimBeingDeleted(f"pvc {name} is being deleted")
                 continue
+            claim = policy.claim_from_template(sset, tmpl, ordinal)
             try:
                 self.objects.create_claim(claim)
             except errors.AlreadyExists:

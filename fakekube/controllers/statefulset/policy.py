@@ -16,7 +16,8 @@ __all__ = [
     "POD_NAME_LABEL", "POD_INDEX_LABEL", "REVISION_LABEL", "ordinal_of", "parent_of",
     "pod_name", "claim_name", "start_ordinal", "end_ordinal", "in_ordinal_range",
     "is_member_of", "identity_matches", "storage_matches", "is_created", "is_pending",
-    "is_failed", "is_succeeded", "claim_names", "is_terminating", "is_running_and_ready", "is_healthy",
+    "is_failed", "is_succeeded", "claim_names", "claim_templates", "claim_from_template",
+    "is_terminating", "is_running_and_ready", "is_healthy",
     "available_in", "pod_revision", "Facts", "facts_of", "FactsCache", "new_pod", "claims_for", "update_identity",
     "update_storage", "compute_status", "complete_rolling_update", "inconsistent_status",
     "retention_policy", "claim_owner_up_to_date", "updated_claim_owner_refs",
@@ -188,26 +189,34 @@ def claim_names(sset: dict, ordinal: int) -> list[str]:
             for t in _spec(sset).get("volumeClaimTemplates") or ()]
 
 
-def claims_for(sset: dict, ordinal: int) -> dict[str, dict]:
-    """The claims of the pod at ``ordinal``, by template name (``getPersistentVolumeClaims``)."""
-    out: dict[str, dict] = {}
+def claim_templates(sset: dict) -> dict[str, dict]:
+    """The set's claim templates by name (a later template of a name replaces an earlier
+    one, in the earlier one's place, as in :func:`claims_for`)."""
+    return {t["metadata"]["name"]: t for t in _spec(sset).get("volumeClaimTemplates") or ()}
+
+
+def claim_from_template(sset: dict, tmpl: dict, ordinal: int) -> dict:
+    """The claim ``tmpl`` gives the pod at ``ordinal`` (a new object)."""
     m = sset["metadata"]
     match_labels = ((_spec(sset).get("selector") or {}).get("matchLabels") or {})
-    for tmpl in _spec(sset).get("volumeClaimTemplates") or ():
-        claim = deep_copy(tmpl)
-        claim.pop("status", None)
-        claim["apiVersion"], claim["kind"] = "v1", "PersistentVolumeClaim"
-        cmeta = claim.setdefault("metadata", {})
-        tname = cmeta["name"]
-        cmeta["name"] = claim_name(tname, m["name"], ordinal)
-        cmeta["namespace"] = m["namespace"]
-        labels = cmeta.get("labels")
-        if labels is not None:
-            labels.update(match_labels)
-        else:
-            cmeta["labels"] = dict(match_labels)
-        out[tname] = claim
-    return out
+    claim = deep_copy(tmpl)
+    claim.pop("status", None)
+    claim["apiVersion"], claim["kind"] = "v1", "PersistentVolumeClaim"
+    cmeta = claim["metadata"]
+    cmeta["name"] = claim_name(cmeta["name"], m["name"], ordinal)
+    cmeta["namespace"] = m["namespace"]
+    labels = cmeta.get("labels")
+    if labels is not None:
+        labels.update(match_labels)
+    else:
+        cmeta["labels"] = dict(match_labels)
+    return claim
+
+
+def claims_for(sset: dict, ordinal: int) -> dict[str, dict]:
+    """The claims of the pod at ``ordinal``, by template name (``getPersistentVolumeClaims``)."""
+    return {tname: claim_from_template(sset, tmpl, ordinal)
+            for tname, tmpl in claim_templates(sset).items()}
 
 
 def update_identity(sset: dict, pod: dict, gates: dict) -> None:
@@ -224,12 +233,15 @@ def update_identity(sset: dict, pod: dict, gates: dict) -> None:
 
 def update_storage(sset: dict, pod: dict) -> None:
     """Point the pod's claim volumes at its own claims (``updateStorage``)."""
-    claims = claims_for(sset, ordinal_of(pod))
+    ordinal = ordinal_of(pod)
+    set_name = sset["metadata"]["name"]
+    templates = claim_templates(sset)  # only the names are needed: no claim is built
     spec = pod.setdefault("spec", {})
     current = spec.get("volumes") or []
-    new = [{"name": tname, "persistentVolumeClaim": {"claimName": c["metadata"]["name"]}}
-           for tname, c in claims.items()]
-    new.extend(v for v in current if v["name"] not in claims)
+    new = [{"name": tname,
+            "persistentVolumeClaim": {"claimName": claim_name(tname, set_name, ordinal)}}
+           for tname in templates]
+    new.extend(v for v in current if v["name"] not in templates)
     spec["volumes"] = new
 
 
@@ -439,11 +451,11 @@ def claim_owner_up_to_date(claim: dict, sset: dict, pod: dict) -> bool:
     if _has_non_controller_owner(claim, sset, pod):
         return False
     when_deleted, when_scaled = retention_policy(sset)
-    scaled_down = not in_ordinal_range(ordinal_of(pod), sset)
     has_set, has_pod = _has_ref(claim, sset), _has_ref(claim, pod)
-    if when_scaled == "Delete" and when_deleted == "Delete":
-        return scaled_down != has_set and scaled_down == has_pod
     if when_scaled == "Delete":
+        scaled_down = not in_ordinal_range(ordinal_of(pod), sset)
+        if when_deleted == "Delete":
+            return scaled_down != has_set and scaled_down == has_pod
         return not has_set and scaled_down == has_pod
     if when_deleted == "Delete":
         return has_set and not has_pod
