@@ -29,7 +29,7 @@ round trip through etcd (kubernetes/kubernetes#135968).
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 from .. import errors
 from ..api.objects import deep_copy, parse_rfc3339, rfc3339
@@ -331,15 +331,16 @@ def pod_change(index: SelectorIndex, ev: WatchEvent
     return [(ns, n) for n in sorted(keys)], touched
 
 
-def _by_port_mapping(existing: list[dict], svc: dict) -> tuple[dict[tuple, list[dict]],
-                                                                 list[dict]]:
+def _by_port_mapping(existing: list[dict], svc: dict, facts: "_SliceFacts"
+                     ) -> tuple[dict[tuple, list[dict]], list[dict]]:
     """The Service's existing slices grouped by port mapping, and those it does not own
     (to delete)."""
     by_ports: dict[tuple, list[dict]] = {}
     foreign: list[dict] = []
     for sl in existing:
-        if _owned_by(sl, svc):
-            by_ports.setdefault(_port_key(sl.get("ports")), []).append(sl)
+        f = facts(sl, svc)
+        if f.owned:
+            by_ports.setdefault(f.port_key, []).append(sl)
         else:
             foreign.append(sl)
     return by_ports, foreign
@@ -504,6 +505,40 @@ def _is_placeholder_of(sl: dict, placeholder: dict) -> bool:
             and not sl.get("endpoints") and not sl.get("ports"))
 
 
+class _Facts(NamedTuple):
+    owned: bool          # _owned_by the Service
+    port_key: tuple      # _port_key of its ports
+    labels: dict         # slice_labels: the labels it should have (shared: copy to write)
+    labels_changed: bool
+
+
+class _SliceFacts:
+    """What the reconciler reads of a stored slice for a Service (ownership, port key,
+    labels), remembered per pair of objects: stored objects are never changed, and a
+    Service's syncs see the same slice objects until one is written. One entry per slice
+    (by namespace and name), dropped when the slice is deleted."""
+
+    __slots__ = ("_memo",)
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[str, str], tuple[dict, dict, _Facts]] = {}
+
+    def __call__(self, sl: dict, svc: dict) -> _Facts:
+        m = sl["metadata"]
+        key = (m.get("namespace"), m.get("name"))
+        got = self._memo.get(key)
+        if got is not None and got[0] is sl and got[1] is svc:
+            return got[2]
+        labels, changed = slice_labels(sl, svc)
+        facts = _Facts(_owned_by(sl, svc), _port_key(sl.get("ports")), labels, changed)
+        self._memo[key] = (sl, svc, facts)
+        return facts
+
+    def forget(self, sl: dict) -> None:
+        m = sl["metadata"]
+        self._memo.pop((m.get("namespace"), m.get("name")), None)
+
+
 # --------------------------------------------------------------------------------------------
 # The controller
 
@@ -564,17 +599,27 @@ class _SyncState:
     slices (``slices``, compared by identity) and the nodes' zones (``epoch``) stay the
     same, a sync only has to look at the pods noted in ``dirty`` (every pod with an event
     since, selected before or after it) and at the slices that hold their endpoints: the
-    full reconciliation would keep every other slice as it is."""
+    full reconciliation would keep every other slice as it is.
 
-    __slots__ = ("svc", "epoch", "slices", "families", "dirty", "valid")
+    ``quiet`` maps an address type to the port-key counts with which a sync whose changed
+    pods neither had nor have an endpoint there (so it touches no slice and places nothing)
+    found nothing to write to these very slices: while they stay, such a sync with the same
+    counts is known to write nothing again.
+
+    ``slices_rv`` is the slice table's last write when ``slices`` were the Service's
+    managed slices: while it is still the last, they still are."""
+
+    __slots__ = ("svc", "epoch", "slices", "slices_rv", "families", "dirty", "valid", "quiet")
 
     def __init__(self, svc: dict, epoch: int) -> None:
         self.svc = svc
         self.epoch = epoch
         self.slices: dict[str, dict] = {}
+        self.slices_rv = -1
         self.families: dict[str, _Family] = {}
         self.dirty: set[str] = set()
         self.valid = False
+        self.quiet: dict[str, dict[tuple, int]] = {}
 
 
 class EndpointSliceController(Controller):
@@ -592,6 +637,7 @@ class EndpointSliceController(Controller):
                                          DEFAULT_MAX_ENDPOINTS_PER_SLICE))
         self.triggers = TriggerTimeTracker()
         self.selectors = SelectorIndex()  # turns pod events into Service keys
+        self.slice_facts = _SliceFacts()
         # (namespace, service, address type) -> pod name -> what the pod gave at the last
         # sync: (pod, node, service, eligible, ports, port key, endpoint, endpoint hash)
         self._endpoints: dict[tuple[str, str, str], dict[str, tuple]] = {}
@@ -632,6 +678,8 @@ class EndpointSliceController(Controller):
         self._node_epoch += 1
 
     def _on_slice(self, ev: WatchEvent) -> None:
+        if ev.type == DELETED:
+            self.slice_facts.forget(ev.obj)
         keys = []
         for obj in (ev.old, ev.obj) if ev.type != ADDED else (ev.obj,):
             if obj is None:
@@ -669,15 +717,19 @@ class EndpointSliceController(Controller):
                 self._endpoints.pop((ns, name, family), None)
             self._states.pop(key, None)
             return None
-        slices = self._managed_slices(ns, name)
+        slices_rv = self.slices.table.last_rv
         state = self._states.get(key)
+        if state is not None and state.slices_rv == slices_rv:
+            slices = list(state.slices.values())  # nothing written to any slice since
+        else:
+            slices = self._managed_slices(ns, name)
         if state is not None:
             dirty, state.dirty = state.dirty, set()
             if (state.valid and state.svc is svc and state.epoch == self._node_epoch
                     and len(slices) == len(state.slices)
                     and all(state.slices.get(s["metadata"]["name"]) is s for s in slices)):
                 state.valid = False  # until this sync succeeds
-                if self._sync_changed(key, svc, state, dirty, slices):
+                if self._sync_changed(key, svc, state, dirty, slices, slices_rv):
                     return None
         state = self._states[key] = _SyncState(svc, self._node_epoch)
         pods = self._pods_for(ns, selector)
@@ -717,7 +769,7 @@ class EndpointSliceController(Controller):
         m = svc["metadata"]
         to_create: list[dict] = []
         to_update: list[dict] = []
-        existing_by_ports, to_delete = _by_port_mapping(existing, svc)
+        existing_by_ports, to_delete = _by_port_mapping(existing, svc, self.slice_facts)
         desired: dict[tuple, dict[tuple, dict]] = {}
         desired_ports: dict[tuple, list[dict]] = {}
         publish = bool(spec.get("publishNotReadyAddresses"))
@@ -777,6 +829,7 @@ class EndpointSliceController(Controller):
         ns, name = key
         if svc["metadata"].get("deletionTimestamp"):
             return  # no creates for a Service being deleted: desired endpoints may be unplaced
+        state.slices_rv = self.slices.table.last_rv
         slices = self._managed_slices(ns, name)
         state.slices = {s["metadata"]["name"]: s for s in slices}
         for family in supported:
@@ -835,7 +888,7 @@ class EndpointSliceController(Controller):
         ports. By pod name."""
         if _port_key(old.get("ports")) != _port_key(new.get("ports")):
             return {}
-        before = {id(ep) for ep in old.get("endpoints") or ()}
+        before = set(map(id, old.get("endpoints") or ()))
         placed = fam.placed
         out: dict[str, dict] = {}
         for ep in new.get("endpoints") or ():
@@ -848,11 +901,13 @@ class EndpointSliceController(Controller):
         return out
 
     def _sync_changed(self, key: tuple[str, str], svc: dict, state: _SyncState,
-                      dirty: set[str], slices: list[dict]) -> bool:
+                      dirty: set[str], slices: list[dict], slices_rv: int) -> bool:
         """The sync of a Service whose state is valid, looking only at the pods in
         ``dirty`` and the slices that hold their endpoints. Writes exactly what the full
         sync would write; returns False, before changing anything, when the changes leave
-        the simple case (a missing node, several port mappings): the full sync then runs."""
+        the simple case (a missing node, several port mappings): the full sync then runs.
+        ``slices`` are the Service's managed slices as of the slice table's write
+        ``slices_rv``."""
         ns, name = key
         spec = svc["spec"]
         selector = spec["selector"]
@@ -865,11 +920,12 @@ class EndpointSliceController(Controller):
             members[pname] = pod if pod is not None and _selects(
                 selector, pod["metadata"].get("labels")) else None
         nodes = self.nodes
-        plans: list[tuple[str, _Family, list[tuple[str, tuple | None]], dict]] = []
+        plans: list[tuple[str, _Family, list[tuple[str, tuple | None]], dict, bool]] = []
         for family, fam in state.families.items():
             entries = fam.entries
             changes: list[tuple[str, tuple | None]] = []
             counts = dict(fam.pk_counts)
+            quiet = True  # no changed pod has or had an endpoint here, none is placed
             for pname in names:
                 pod = members[pname]
                 old = entries.get(pname)
@@ -889,12 +945,15 @@ class EndpointSliceController(Controller):
                         del counts[old[5]]
                 if new is not None and new[3]:
                     counts[new[5]] = counts.get(new[5], 0) + 1
+                if ((old is not None and old[6] is not None)
+                        or (new is not None and new[6] is not None) or pname in fam.placed):
+                    quiet = False
                 changes.append((pname, new))
             if len(counts) > 1:
                 return False  # port mappings in pod order: left to the full sync
-            plans.append((family, fam, changes, counts))
+            plans.append((family, fam, changes, counts, quiet))
         # Committed from here on.
-        for family, fam, changes, counts in plans:
+        for family, fam, changes, counts, _ in plans:
             entries = fam.entries
             for pname, new in changes:
                 if new is None:
@@ -905,32 +964,45 @@ class EndpointSliceController(Controller):
         trigger = self.triggers.update(key, svc, members)
         supported = list(state.families)
         complete = True
-        for family, fam, changes, counts in plans:
+        for family, fam, changes, counts, quiet in plans:
+            if quiet and state.quiet.get(family) == counts:
+                continue  # found with nothing to write before, and nothing it reads changed
             mine = [s for s in slices if s.get("addressType") == family]
+            rv = self.slices.table.last_rv
             complete &= self._reconcile_changed(svc, fam, names, mine, trigger, family)
+            if quiet and self.slices.table.last_rv == rv:
+                state.quiet[family] = dict(counts)
         to_delete = [s for s in slices if s.get("addressType") not in supported]
         complete &= self._write(svc, [], [], to_delete, trigger)
         if not complete:
             return True  # cut short: the state stays invalid, the next sync is a full one
-        now_slices = {s["metadata"]["name"]: s for s in self._managed_slices(ns, name)}
+        now_rv = self.slices.table.last_rv
+        written = now_rv != slices_rv
+        if written:  # read the slices again; what was found quiet was so for the old ones
+            state.quiet = {}
+            now_slices = {s["metadata"]["name"]: s for s in self._managed_slices(ns, name)}
+        else:
+            now_slices = state.slices  # every slice is the very one the state holds
         old_slices = state.slices
         dirty_names = set(names)
-        for family, fam, changes, counts in plans:
+        for family, fam, changes, counts, _ in plans:
             placed = fam.placed
-            redo: list[str] = []
-            keeps: dict[str, dict[str, dict]] = {}
-            for n, s in old_slices.items():
-                if s.get("addressType") == family:
-                    current = now_slices.get(n)
-                    if current is not s:
-                        redo.append(n)
-                        if current is not None:
-                            keeps[n] = self._kept(fam, n, s, current, dirty_names)
-            moved = fam.unplace_slices(redo, keeps) if redo else []
-            for n, s in now_slices.items():
-                if s.get("addressType") == family and old_slices.get(n) is not s:
-                    if not self._place(fam, s, keeps.get(n)):
-                        return True
+            moved: list[str] = []
+            if written:
+                redo: list[str] = []
+                keeps: dict[str, dict[str, dict]] = {}
+                for n, s in old_slices.items():
+                    if s.get("addressType") == family:
+                        current = now_slices.get(n)
+                        if current is not s:
+                            redo.append(n)
+                            if current is not None:
+                                keeps[n] = self._kept(fam, n, s, current, dirty_names)
+                moved = fam.unplace_slices(redo, keeps) if redo else []
+                for n, s in now_slices.items():
+                    if s.get("addressType") == family and old_slices.get(n) is not s:
+                        if not self._place(fam, s, keeps.get(n)):
+                            return True
             entries = fam.entries
             for pname in (*names, *moved):
                 e = entries.get(pname)
@@ -939,7 +1011,7 @@ class EndpointSliceController(Controller):
             for pname, new in changes:
                 if new is None:
                     fam.unplace(pname)
-        state.slices = now_slices
+        state.slices, state.slices_rv = now_slices, now_rv
         state.valid = True
         return True
 
@@ -951,7 +1023,7 @@ class EndpointSliceController(Controller):
         into."""
         to_create: list[dict] = []
         to_update: list[dict] = []
-        existing_by_ports, to_delete = _by_port_mapping(existing, svc)
+        existing_by_ports, to_delete = _by_port_mapping(existing, svc, self.slice_facts)
         entries, placed = fam.entries, fam.placed
         for pk in fam.pk_counts:  # at most one
             group = existing_by_ports.get(pk, [])
@@ -1028,10 +1100,10 @@ class EndpointSliceController(Controller):
         for sl in sorted(existing, key=lambda s: s["metadata"]["name"]):
             sname = sl["metadata"]["name"]
             by_name[sname] = sl
+            facts = self.slice_facts(sl, svc)
             if untouched is not None and sname in untouched:
-                labels, labels_changed = slice_labels(sl, svc)
-                if labels_changed:
-                    relabel(sl, labels)
+                if facts.labels_changed:
+                    relabel(sl, dict(facts.labels))
                 else:
                     unchanged.append(sname)
                 continue
@@ -1049,18 +1121,17 @@ class EndpointSliceController(Controller):
                     kept.append(got)
                     if not _equal_beyond_hash(got, ep):
                         changed = True
-            labels, labels_changed = slice_labels(sl, svc)
             if changed or len(kept) != len(old_eps):
                 if not kept:
                     deleted.append(sname)
                 else:
                     copy = _fresh(sl)
                     copy["endpoints"] = kept
-                    copy["metadata"]["labels"] = labels
+                    copy["metadata"]["labels"] = dict(facts.labels)
                     by_name[sname] = copy
                     updated.append(sname)
-            elif labels_changed:
-                relabel(sl, labels)
+            elif facts.labels_changed:
+                relabel(sl, dict(facts.labels))
             else:
                 unchanged.append(sname)
         pending = list(desired.values())
