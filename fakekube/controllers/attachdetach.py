@@ -40,6 +40,7 @@ claim event announced it; here a PV event re-processes the claim's pods at once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Iterable
 
@@ -63,9 +64,10 @@ EVENT_COMPONENT = "attachdetach-controller"
 SYNC = ("sync",)
 
 
+@functools.lru_cache(maxsize=8192)
 def attachment_name(volume_handle: str, driver: str, node: str) -> str:
     """``getAttachmentName``: ``csi-`` and the hex SHA-256 of handle, driver and node name,
-    concatenated."""
+    concatenated (remembered: each attachment's name is asked for at every step of it)."""
     digest = hashlib.sha256(f"{volume_handle}{driver}{node}".encode()).hexdigest()
     return "csi-" + digest
 
@@ -213,6 +215,9 @@ class AttachDetachController(Controller):
         self.ops: dict[str, dict[str, _Operation]] = {}      # volume -> node -> operation
         self.va_volume: dict[str, str] = {}                  # VolumeAttachment -> volume
         self.suspects: set[tuple[str, str]] = set()          # (volume, node) to verify
+        # node -> volumes attached there since its last event: every other attachment's
+        # ``mounted`` agrees with the volumesInUse that event left
+        self.fresh: dict[str, set[str]] = {}
         self._sync_timer: Timer | None = None
         period = float(cfg.attach_detach_reconcile_sync_period)
         self._sync_hb = self.clock.call_every(period, self._on_sync_tick,
@@ -297,6 +302,7 @@ class AttachDetachController(Controller):
         node = ev.obj
         name = node["metadata"]["name"]
         volumes = self.node_volumes.get(name, ())
+        fresh = self.fresh.pop(name, ())
         if ev.type == DELETED:
             if not any(name in nodes for nodes in self.desired.values()):
                 self.managed.pop(name, None)  # DeleteNode fails while volumes are wanted
@@ -316,8 +322,15 @@ class AttachDetachController(Controller):
         health_changed = old is None or _ready(old) != _ready(node) or _out_of_service(
             old) != _out_of_service(node)
         attached = self.attached
-        if not health_changed:  # only the volumes whose mount state moved need a look
-            volumes = [v for v in volumes if attached[v][name].mounted != (v in in_use)]
+        if not health_changed:
+            # Only the volumes whose mount state moved need a look. The node's last event
+            # set every attachment's ``mounted`` from the old volumesInUse: only the
+            # volumes that came into it or left it, and those attached since (assumed
+            # mounted), can disagree with the new one.
+            moved = in_use.symmetric_difference((old.get("status") or {}).get("volumesInUse")
+                                                or ())
+            volumes = [v for v in moved.union(fresh) if v in volumes
+                       and attached[v][name].mounted != (v in in_use)]
         for v in sorted(volumes):
             attached[v][name].mounted = v in in_use
             self.queue.add(("volume", v))
@@ -492,6 +505,7 @@ class AttachDetachController(Controller):
 
     def _add_attached(self, spec: VolumeSpec, node: str, mounted: bool = True) -> None:
         self.attached.setdefault(spec.unique_name, {})[node] = _Attached(spec, mounted=mounted)
+        self.fresh.setdefault(node, set()).add(spec.unique_name)
         self.node_volumes.setdefault(node, set()).add(spec.unique_name)
         self.va_volume[spec.attachment(node)] = spec.unique_name
 
