@@ -143,8 +143,9 @@ class PersistentVolumeController(Controller):
             return
         if ev.type == ADDED:
             self._track(pv)
-        else:
-            self.index.upsert(pv)
+        elif pv.get("spec") != ev.old.get("spec") or pv["metadata"].get(
+                "annotations") != ev.old["metadata"].get("annotations"):
+            self.index.upsert(pv)  # (what the index holds of a volume is in these parts)
         key = ("volume", name)
         if self._own_write != key:
             self.queue.add(key)

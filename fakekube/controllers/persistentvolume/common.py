@@ -182,6 +182,11 @@ class PodsByClaim:
     def observe(self, ev: WatchEvent) -> tuple[list, list]:
         """Update the index from one Pod event; returns the claim names of the old and the
         new state (``[]`` when absent)."""
+        if ev.type == "MODIFIED" and ev.old is not None and ev.old.get("spec") is ev.obj.get(
+                "spec"):
+            # The same spec object (a status write): the same claims, nothing to re-index.
+            names = pod_claim_names(ev.obj)
+            return names, names
         old = [] if ev.type == ADDED or ev.old is None else pod_claim_names(ev.old)
         new = [] if ev.type == DELETED else pod_claim_names(ev.obj)
         if old != new or ev.type != "MODIFIED":
