@@ -7,8 +7,8 @@ import time
 from gc import is_tracked as _is_tracked
 from typing import Any
 
-__all__ = ["deep_copy", "rfc3339", "parse_rfc3339", "new_uid", "new_uids", "random_suffix",
-           "key_of", "meta", "NAME_ALPHABET"]
+__all__ = ["deep_copy", "ValueMemo", "rfc3339", "parse_rfc3339", "new_uid", "new_uids",
+           "random_suffix", "key_of", "meta", "NAME_ALPHABET"]
 
 
 def deep_copy(o: Any) -> Any:
@@ -20,24 +20,24 @@ def deep_copy(o: Any) -> Any:
     A dict the cyclic GC does not track holds no dict or list at all (CPython tracks a dict
     as soon as any container is stored in it, and only ever untracks one whose values are
     all atomic), so its ``copy()`` is already complete: most dicts of an object (labels,
-    resource lists, ports, env entries...) are such leaf dicts.
+    resource lists, ports, env entries...) are such leaf dicts, copied where they are met
+    without a call of their own.
     """
     t = type(o)
     if t is dict:
-        return _copy_dict(o)
+        return _copy_dict(o) if _is_tracked(o) else o.copy()
     if t is list:
         return _copy_list(o)
     return o
 
 
 def _copy_dict(o: dict) -> dict:
+    """The copy of a dict the cyclic GC tracks (one that may hold containers)."""
     out = o.copy()
-    if not _is_tracked(o):
-        return out
     for k, v in o.items():
         t = type(v)
         if t is dict:
-            out[k] = _copy_dict(v)
+            out[k] = _copy_dict(v) if _is_tracked(v) else v.copy()
         elif t is list:
             out[k] = _copy_list(v)
     return out
@@ -49,12 +49,54 @@ def _copy_list(o: list) -> list:
     for v in o:
         t = type(v)
         if t is dict:
-            append(_copy_dict(v))
+            append(_copy_dict(v) if _is_tracked(v) else v.copy())
         elif t is list:
             append(_copy_list(v))
         else:
             append(v)
     return out
+
+
+class ValueMemo:
+    """Results of a pure function of JSON values, remembered by value.
+
+    :meth:`get` finds a remembered result whose argument is equal (``==``) to the one given:
+    objects made from one template (the containers of a workload's pods) are equal without
+    being the same, and comparing them (in C) is far cheaper than running a Python check
+    over them again. A value is a JSON value or a tuple of them (several parts of an object).
+    Entries are filed under a cheap hashable ``key`` the caller derives from the value (one
+    field of it), a few per key, the newest first; the values kept are private copies, so
+    that nothing a caller changes later alters them. Bounded: past ``max_keys`` keys
+    everything is forgotten at once.
+    """
+
+    __slots__ = ("_by_key", "_per_key", "_max_keys")
+
+    def __init__(self, per_key: int = 4, max_keys: int = 512) -> None:
+        self._by_key: dict[Any, list[tuple[Any, Any]]] = {}
+        self._per_key = per_key
+        self._max_keys = max_keys
+
+    def get(self, key: Any, value: Any, default: Any = None) -> Any:
+        """The result remembered for a value equal to ``value`` under ``key``, else
+        ``default``."""
+        entries = self._by_key.get(key)
+        if entries:
+            for seen, result in entries:
+                if seen == value:
+                    return result
+        return default
+
+    def put(self, key: Any, value: Any, result: Any) -> None:
+        """Remember ``result`` for (a copy of) ``value`` under ``key``."""
+        entries = self._by_key.get(key)
+        if entries is None:
+            if len(self._by_key) >= self._max_keys:
+                self._by_key.clear()
+            entries = self._by_key[key] = []
+        kept = tuple(map(deep_copy, value)) if type(value) is tuple else deep_copy(value)
+        entries.insert(0, (kept, result))
+        del entries[self._per_key:]
 
 
 _RFC3339_CACHE: dict[int, str] = {}

@@ -63,6 +63,7 @@ from typing import Any, Iterable, Mapping
 
 from ...errors import FieldError
 from .. import names
+from ..objects import ValueMemo
 from ..quantity import (QuantityError, compare as q_compare, default_resource_list,
                         is_negative, milli_value, nano_value, parse_quantity, value as q_value)
 from ..selectors import validate_label_selector
@@ -757,10 +758,29 @@ def _validate_resource_claim_names(claims: list, pod_claims: set, path: str) -> 
     return errs
 
 
+# The QoS class of pods' (containers, init containers), by value (see ValueMemo).
+_QOS_BY_CONTAINERS = ValueMemo()
+
+
 def compute_pod_qos(pod: dict) -> str:
     """``qos.ComputePodQOS``: Guaranteed, Burstable or BestEffort from the containers' and
-    init containers' cpu/memory requests and limits (after defaulting)."""
+    init containers' cpu/memory requests and limits (after defaulting). The class is
+    remembered by the value of the two lists (a workload's pods repeat them)."""
     spec = pod.get("spec") or _EMPTY_MAP
+    containers = spec.get("containers")
+    key = _containers_memo_key(containers) if type(containers) is list else None
+    if key is None:
+        return _compute_pod_qos(spec)
+    parts = (containers, spec.get("initContainers"))
+    qos = _QOS_BY_CONTAINERS.get(key, parts)
+    if qos is None:
+        qos = _compute_pod_qos(spec)
+        _QOS_BY_CONTAINERS.put(key, parts, qos)
+    return qos
+
+
+def _compute_pod_qos(spec: dict) -> str:
+    """:func:`compute_pod_qos` of a pod with this spec, computed."""
     # Sums of the positive cpu and memory amounts, in nanos (0: there is none).
     req_cpu = req_mem = lim_cpu = lim_mem = 0
     guaranteed = True
@@ -3009,6 +3029,49 @@ def _tolerations_ok(tolerations: list) -> bool:
     return True
 
 
+def _containers_memo_key(containers: list) -> Any:
+    """What a pod spec's containers are filed under in a :class:`ValueMemo`: the first
+    one's image (None, not to be remembered, when that is not a string)."""
+    first = containers[0] if containers else None
+    image = first.get("image") if type(first) is dict else None
+    return image if type(image) is str else None
+
+
+# The (containers, init containers, volume names) :func:`_pod_containers_ok` passed: the
+# pods of a workload, and its template, repeat them (a StatefulSet's pods differ in their
+# volumes' claims, not in the volumes' names).
+_SCREENED_CONTAINERS = ValueMemo()
+
+
+def _pod_containers_ok(containers: list, inits: list | None, volumes: list | None) -> bool:
+    """The containers' part of :func:`_pod_spec_ok`: the volumes, each container and init
+    container (whose mounts name volumes), and their names unique. Screens are pure
+    functions of the JSON values they read, so the containers' part of a passing spec is
+    remembered by value, with the volume names they were checked against."""
+    vols: dict = {}
+    if volumes and not _volumes_ok(volumes, vols):
+        return False
+    key = _containers_memo_key(containers)
+    parts = (containers, inits, tuple(vols))
+    if key is not None and _SCREENED_CONTAINERS.get(key, parts, False):
+        return True
+    seen = set()
+    for c in containers:
+        if not _container_ok(c, vols):
+            return False
+        seen.add(c["name"])
+    if len(seen) != len(containers):
+        return False
+    if inits:
+        for c in inits:
+            if not _container_ok(c, vols) or c["name"] in seen:
+                return False
+            seen.add(c["name"])
+    if key is not None:
+        _SCREENED_CONTAINERS.put(key, parts, True)
+    return True
+
+
 def _pod_spec_ok(spec: dict) -> bool:
     """``ValidatePodSpec`` is silent for ``spec`` (for a Pod or a template alike: the rules
     that differ between them are not screened), and so are a Pod's own checks of it: no
@@ -3022,26 +3085,10 @@ def _pod_spec_ok(spec: dict) -> bool:
             or spec.get("hostNetwork") or spec.get("shareProcessNamespace")
             or spec.get("hostUsers") is False):
         return False
-    vols: dict = {}
-    volumes = spec.get("volumes")
-    if volumes and not _volumes_ok(volumes, vols):
-        return False
     containers = spec.get("containers")
-    if not containers:
+    if not containers or not _pod_containers_ok(containers, spec.get("initContainers"),
+                                                spec.get("volumes")):
         return False
-    seen = set()
-    for c in containers:
-        if not _container_ok(c, vols):
-            return False
-        seen.add(c["name"])
-    if len(seen) != len(containers):
-        return False
-    inits = spec.get("initContainers")
-    if inits:
-        for c in inits:
-            if not _container_ok(c, vols) or c["name"] in seen:
-                return False
-            seen.add(c["name"])
     node_selector = spec.get("nodeSelector")
     if node_selector and not labels_ok(node_selector):
         return False
