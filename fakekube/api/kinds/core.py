@@ -4638,14 +4638,34 @@ def _prepare_namespace_update(new: dict, old: dict, gates: Gates) -> None:
 # Endpoints
 
 
+# What :func:`_validate_endpoints` leaves :func:`_repack_onto` of one address list, by
+# (side, id of the list), side 0 for ``addresses`` and 1 for ``notReadyAddresses``: the ids of
+# its addresses in order and as a set, the ids among them the stored object's list of that
+# side does not hold and their positions in the list (in order), and that stored set of ids
+# (the one they were taken away from).
+_AddressMemo = dict[tuple[int, int],
+                    tuple[list[int], set[int], set[int], list[int], set[int]]]
+
+
+def _positions(ids: list[int], wanted: set[int], unique: bool) -> list[int]:
+    """The positions in ``ids`` of the ids in ``wanted``, in order. ``unique``: no id is in
+    ``ids`` twice; then a few wanted ones (an update adds an address or two) are each found
+    by a scan that stops there, cheaper than a membership test at every position."""
+    if not wanted:
+        return []
+    if unique and len(wanted) <= 2:
+        return sorted(map(ids.index, wanted))
+    return list(itertools.compress(range(len(ids)), map(wanted.__contains__, ids)))
+
+
 def _validate_endpoints(ep: dict, gates: Gates, known: tuple[set[int], ...] | None = None,
-                        memo: dict[int, tuple[list[int], set[int]]] | None = None
-                        ) -> list[FieldError]:
+                        memo: _AddressMemo | None = None) -> list[FieldError]:
     """``ValidateEndpoints``. ``known``: sets of the ids of address objects of the stored
-    object an update replaces; they passed this validation when stored (stored objects are
-    never changed, and an address's checks depend on nothing else), so they are not checked
-    again. ``memo`` (with ``known``) receives, by the id of each address list, the ids of its
-    addresses in order and as a set, for :func:`_repack_subsets` to reuse."""
+    object an update replaces (two: its ready then its not-ready ones, as
+    :func:`_address_ids` gives them; or any number of sets); they passed this validation when
+    stored (stored objects are never changed, and an address's checks depend on nothing
+    else), so they are not checked again. ``memo`` (with two ``known`` sets) receives what
+    :func:`_repack_onto` reuses of each address list (see ``_AddressMemo``)."""
     errs = validate_object_meta(ep.get("metadata") or {}, True, name_is_dns1123_subdomain)
     for i, ss in enumerate(ep.get("subsets") or ()):
         p = f"subsets[{i}]"
@@ -4653,7 +4673,7 @@ def _validate_endpoints(ep: dict, gates: Gates, known: tuple[set[int], ...] | No
         if not addrs and not not_ready:
             errs.append(FieldError.required(p, "must specify `addresses` or "
                                                "`notReadyAddresses`"))
-        for key, lst in (("addresses", addrs), ("notReadyAddresses", not_ready)):
+        for side, key, lst in ((0, "addresses", addrs), (1, "notReadyAddresses", not_ready)):
             if known is None:
                 positions: Iterable[int] = range(len(lst))
             else:
@@ -4661,13 +4681,23 @@ def _validate_endpoints(ep: dict, gates: Gates, known: tuple[set[int], ...] | No
                 # Python-level pass over the (up to 1,000) addresses.
                 ids = list(map(id, lst))
                 id_set = set(ids)
-                if memo is not None:
-                    memo[id(lst)] = (ids, id_set)
-                unknown = id_set.difference(*known)
-                if not unknown:
-                    continue
-                positions = itertools.compress(range(len(ids)), map(unknown.__contains__,
-                                                                    ids))
+                if len(known) == 2:
+                    # The ones new to this side and where they are (what repacking wants),
+                    # then of those the ones new to both.
+                    fresh = id_set.difference(known[side])
+                    fresh_at = _positions(ids, fresh, len(id_set) == len(ids))
+                    if memo is not None:
+                        memo[(side, id(lst))] = (ids, id_set, fresh, fresh_at, known[side])
+                    unknown = fresh.difference(known[1 - side]) if fresh else fresh
+                    if not unknown:
+                        continue
+                    positions = [j for j in fresh_at if ids[j] in unknown]
+                else:
+                    unknown = id_set.difference(*known)
+                    if not unknown:
+                        continue
+                    positions = itertools.compress(range(len(ids)),
+                                                   map(unknown.__contains__, ids))
             for j in positions:
                 addr = lst[j]
                 ap = f"{p}.{key}[{j}]"
@@ -4704,8 +4734,7 @@ def _validate_endpoints(ep: dict, gates: Gates, known: tuple[set[int], ...] | No
 
 
 def _validate_endpoints_update(new: dict, old: dict, gates: Gates,
-                               memo: dict[int, tuple[list[int], set[int]]] | None = None
-                               ) -> list[FieldError]:
+                               memo: _AddressMemo | None = None) -> list[FieldError]:
     errs = validate_object_meta_update(new.get("metadata") or {}, old.get("metadata") or {})
     ids = _address_ids(old)
     if ids is not None:
@@ -4759,7 +4788,7 @@ def _address_ids(ep: dict) -> tuple[list[int], set[int], list[int], set[int]] | 
 
 
 def _repack_subsets(ep: dict, old: dict | None = None,
-                    memo: dict[int, tuple[list[int], set[int]]] | None = None) -> None:
+                    memo: _AddressMemo | None = None) -> None:
     """``RepackSubsets``: one subset per distinct set of addresses, with every port those
     addresses serve; an address not ready for some port is not ready for it. Addresses are
     sorted by IP (then target UID) and ports by name, port and protocol (upstream sorts by a
@@ -4831,42 +4860,45 @@ def _repack_subsets(ep: dict, old: dict | None = None,
     _canonical(ep)
 
 
-def _repack_onto(ss: dict, old: dict, old_ids: tuple | None,
-                 memo: dict[int, tuple[list[int], set[int]]]
+def _repack_onto(ss: dict, old: dict, old_ids: tuple | None, memo: _AddressMemo
                  ) -> tuple[list[dict], tuple] | None:
     """What :func:`_repack_subsets` makes of the single subset ``ss``, given ``old``, a
     canonical object with one subset, and ``old_ids``, its :func:`_address_ids`; with the
     result's own address ids (the same shape). None when the shortcut does not apply (an
     address object listed twice, or two addresses with one key: the general path decides).
-    ``memo`` may hold the ids of ``ss``'s address lists already."""
+    ``memo`` may hold what validation found of ``ss``'s address lists already."""
     osubs = old.get("subsets") or ()
     if len(osubs) != 1 or old_ids is None:
         return None
     ready, not_ready = ss.get("addresses") or (), ss.get("notReadyAddresses") or ()
-    r_ids, r_set = memo.get(id(ready)) or _ids_of(ready)
-    n_ids, n_set = memo.get(id(not_ready)) or _ids_of(not_ready)
+    r_ids, r_set, r_new, r_at, r_against = memo.get((0, id(ready))) or _ids_of(ready)
+    n_ids, n_set, n_new, n_at, n_against = memo.get((1, id(not_ready))) or _ids_of(not_ready)
     if len(r_set) != len(r_ids) or len(n_set) != len(n_ids) or not r_set.isdisjoint(n_set):
         return None
     lists = []
     out_ids: list = []
     fresh = []
-    for objs, ids, id_set, old_list, old_order, old_set in (
-            (ready, r_ids, r_set, osubs[0].get("addresses") or (), old_ids[0], old_ids[1]),
-            (not_ready, n_ids, n_set, osubs[0].get("notReadyAddresses") or (), old_ids[2],
-             old_ids[3])):
-        # ``kept_ids`` follows ``kept`` (the ids of its objects, in its order).
-        if old_set.issubset(id_set):
+    for objs, ids, id_set, new_ids, new_at, against, old_list, old_order, old_set in (
+            (ready, r_ids, r_set, r_new, r_at, r_against, osubs[0].get("addresses") or (),
+             old_ids[0], old_ids[1]),
+            (not_ready, n_ids, n_set, n_new, n_at, n_against,
+             osubs[0].get("notReadyAddresses") or (), old_ids[2], old_ids[3])):
+        if against is not old_set:
+            new_ids = id_set - old_set
+            new_at = itertools.compress(range(len(ids)), map(new_ids.__contains__, ids))
+        # ``kept_ids`` follows ``kept`` (the ids of its objects, in its order). Every stored
+        # address is kept when all of this side's other addresses are new ones.
+        if len(id_set) - len(new_ids) == len(old_set):
             kept = list(old_list)
             kept_ids = list(old_order)
         else:
             mask = list(map(id_set.__contains__, old_order))
             kept = list(itertools.compress(old_list, mask))
             kept_ids = list(itertools.compress(old_order, mask))
-        new_ids = id_set - old_set
         if new_ids:
-            by_id = dict(zip(ids, objs))
-            for i in new_ids:
-                addr = by_id[i]
+            for j in new_at:
+                addr = objs[j]
+                i = ids[j]
                 key = _address_key(addr)
                 at = bisect.bisect_left(kept, key, key=_address_key)
                 if at < len(kept) and _address_key(kept[at]) == key:
@@ -4897,9 +4929,11 @@ def _repack_onto(ss: dict, old: dict, old_ids: tuple | None,
     return [subset], tuple(out_ids)
 
 
-def _ids_of(addresses) -> tuple[list[int], set[int]]:
+def _ids_of(addresses) -> tuple[list[int], set[int], None, None, None]:
+    """The ids of ``addresses`` in order and as a set (in the shape of ``_AddressMemo``
+    entries, without what validation adds)."""
     ids = list(map(id, addresses))
-    return ids, set(ids)
+    return ids, set(ids), None, None, None
 
 
 # --------------------------------------------------------------------------------------------
@@ -5116,7 +5150,7 @@ def _validate_endpoints_then_canonicalize(ep: dict, gates: Gates) -> list[FieldE
 
 def _validate_endpoints_update_then_canonicalize(new: dict, old: dict,
                                                  gates: Gates) -> list[FieldError]:
-    memo: dict[int, tuple[list[int], set[int]]] = {}
+    memo: _AddressMemo = {}
     errs = _validate_endpoints_update(new, old, gates, memo)
     if not errs:
         _repack_subsets(new, old, memo)
