@@ -116,13 +116,15 @@ def _drop_topology_on_v1(new: dict, old: dict | None) -> None:
         return
     if old is not None and semantic_equal(endpoints, old.get("endpoints")):
         return
-    prev_nodes = {(ep.get("deprecatedTopology") or _EMPTY).get(_HOSTNAME_LABEL)
-                  for ep in (_get(old, "endpoints") or ())}
-    prev_nodes.discard(None)
+    prev_nodes = None  # the stored slice's, read once an endpoint has a topology
     for ep in endpoints:
         topology = ep.get("deprecatedTopology")
         if topology is None:
             continue
+        if prev_nodes is None:
+            prev_nodes = {(e.get("deprecatedTopology") or _EMPTY).get(_HOSTNAME_LABEL)
+                          for e in (_get(old, "endpoints") or ())}
+            prev_nodes.discard(None)
         node = topology.get(_HOSTNAME_LABEL)
         if ep.get("nodeName") is None and node in prev_nodes and not is_dns1123_subdomain(node):
             ep["nodeName"] = node
