@@ -389,7 +389,16 @@ def parse_quantity(value: QuantityLike) -> Fraction:
     """
     if isinstance(value, Fraction):
         return value
+    if type(value) is str:
+        return _fraction_of_text(value)
     return _fraction(_to_q(value))
+
+
+@lru_cache(maxsize=8192)
+def _fraction_of_text(s: str) -> Fraction:
+    """:func:`parse_quantity` of a string, remembered (validators read the same few amounts
+    on every write; a Fraction is immutable, so one can be shared)."""
+    return _fraction(_to_q(s))
 
 
 def quantity_format(value: QuantityLike) -> str:

@@ -173,7 +173,7 @@ def _basic_resource(value: Any, path: str) -> Errors:
 def _positive_quantity(value: Any, path: str) -> Errors:
     """``ValidatePositiveQuantityValue``: ``Invalid(path, q.String(), ...)`` unless > 0."""
     q = _quantity(value)
-    if q is not None and q <= 0:
+    if q is not None and q.numerator <= 0:  # (a Fraction's sign is its numerator's)
         return [FieldError.invalid(path, value, "must be greater than zero")]
     return []
 
