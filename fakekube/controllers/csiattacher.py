@@ -18,14 +18,19 @@ Follows kubernetes-csi/external-attacher ``pkg/controller/csi_handler.go``
 - a PersistentVolume being deleted loses the finalizer once no VolumeAttachment names it.
 
 fakekube has no CSINode objects: a node's CSI node ID is its name.
+
+Each write is the merge patch upstream sends, applied here to the object as read and sent as
+an update (:meth:`CSIAttacherController._patch`): the same stored object and watch event as
+the patch call, without decoding the whole object again.
 """
 
 from __future__ import annotations
 
 import re
 
+from ..api.patch import merge_patch
 from ..api.store import ADDED, DELETED, WatchEvent
-from ..errors import ApiError
+from ..errors import ApiError, Conflict
 from ..runtime import Controller, Result
 
 __all__ = ["CSIAttacherController", "finalizer_name", "FINALIZER_PREFIX",
@@ -164,8 +169,7 @@ class CSIAttacherController(Controller):
                 return
             fins = list(pv["metadata"].get("finalizers") or ())
             if fin not in fins:
-                self.client.patch("PersistentVolume", pv_name, None,
-                                  {"metadata": {"finalizers": fins + [fin]}})
+                self._patch("PersistentVolume", pv, {"metadata": {"finalizers": fins + [fin]}})
         fins = list(m.get("finalizers") or ())
         node_id = spec.get("nodeName", "")
         meta_patch: dict = {}
@@ -174,11 +178,10 @@ class CSIAttacherController(Controller):
         if (m.get("annotations") or {}).get(NODE_ID_ANNOTATION) != node_id:
             meta_patch["annotations"] = {NODE_ID_ANNOTATION: node_id}
         if meta_patch:
-            self.client.patch("VolumeAttachment", m["name"], None, {"metadata": meta_patch})
+            va = self._patch("VolumeAttachment", va, {"metadata": meta_patch})
         # ControllerPublishVolume: the simulated backend publishes at once.
-        self.client.patch("VolumeAttachment", m["name"], None,
-                          {"status": {"attached": True, "attachError": None}},
-                          subresource="status")
+        self._patch("VolumeAttachment", va, {"status": {"attached": True, "attachError": None}},
+                    "status")
 
     def _sync_detach(self, va: dict) -> None:
         m = va["metadata"]
@@ -188,23 +191,33 @@ class CSIAttacherController(Controller):
         if fin not in fins and not status.get("attached"):
             return  # already fully detached
         # ControllerUnpublishVolume: the simulated backend unpublishes at once.
-        self.client.patch("VolumeAttachment", m["name"], None,
-                          {"status": {"attached": False, "detachError": None,
-                                      "attachmentMetadata": None}}, subresource="status")
+        va = self._patch("VolumeAttachment", va, {"status": {
+            "attached": False, "detachError": None, "attachmentMetadata": None}}, "status")
         if fin in fins:
             # The finalizer goes after the status, so the object is not deleted early.
             rest = [f for f in fins if f != fin]
-            self.client.patch("VolumeAttachment", m["name"], None,
-                              {"metadata": {"finalizers": rest or None}})
+            self._patch("VolumeAttachment", va, {"metadata": {"finalizers": rest or None}})
+
+    def _patch(self, kind: str, obj: dict, patch: dict, subresource: str | None = None
+               ) -> dict:
+        """Write the merge patch ``patch`` of ``obj``, the stored object as read: merged
+        here and sent as an update (it stores what the patch call would, and the patch call
+        would also decode the whole object again); sent as the patch if the object changed
+        since it was read (a conflict). Returns the stored object."""
+        try:
+            return self.client.update(merge_patch(obj, patch), subresource)
+        except Conflict:
+            return self.client.patch(kind, obj["metadata"]["name"], None, patch,
+                                     subresource=subresource)
 
     def _save_error(self, va: dict, field: str, message: str) -> None:
         old = (va.get("status") or {}).get(field) or {}
         if old.get("message") == message:
             return
         try:
-            self.client.patch("VolumeAttachment", va["metadata"]["name"], None,
-                              {"status": {field: {"message": message, "time": self.api.now()}}},
-                              subresource="status")
+            self._patch("VolumeAttachment", va,
+                        {"status": {field: {"message": message, "time": self.api.now()}}},
+                        "status")
         except ApiError:
             pass
 
@@ -219,5 +232,4 @@ class CSIAttacherController(Controller):
         if self._attachments_of(name):
             return  # still needed by an attachment
         rest = [f for f in fins if not f.startswith(FINALIZER_PREFIX)]
-        self.client.patch("PersistentVolume", name, None,
-                          {"metadata": {"finalizers": rest or None}})
+        self._patch("PersistentVolume", pv, {"metadata": {"finalizers": rest or None}})
