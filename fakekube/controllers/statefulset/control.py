@@ -226,11 +226,12 @@ class StatefulSetControl:
         filled_to = 0  # every slot from here on is empty (with slots placed by name)
         if by_name is not None:
             # Every replica by its canonical name; exact when that places every pod (no
-            # other names, so no condemned pods and no odd spellings of an ordinal).
+            # other names, so no condemned pods and no odd spellings of an ordinal). The
+            # slots' list is shared, not copied: nothing below changes ``replicas``.
             slots, first_changed = self._place_by_name(
                 set_key, by_name, changes, self._names(sm["name"], start, replica_count))
             if slots.filled == len(by_name):
-                replicas = list(slots.pods)
+                replicas = slots.pods
                 filled_to = slots.filled_to
             else:
                 first_changed = None
@@ -270,14 +271,6 @@ class StatefulSetControl:
                 settled.add_counts(counts, current_name, update_name)
             status.update(counts)
 
-        def rest() -> list[dict]:
-            """The replicas (stored or built) past the settled prefix (none past
-            ``filled_to``: an OrderedReady set part way up does not scan its empty slots)."""
-            skip = len(settled.pods) if settled is not None else 0
-            return [p for p in replicas[skip:filled_to] if p is not None]
-
-        refresh(rest(), condemned, others)
-
         def build(i: int) -> dict:
             """``newVersionedStatefulSetPod`` for an empty slot, built only when the loop
             reaches it (a 1,000-replica set does not build 1,000 pods per sync)."""
@@ -289,12 +282,20 @@ class StatefulSetControl:
                 pod = policy.new_pod(sset, current_set, ordinal, current_name, self.gates)
             else:
                 pod = policy.new_pod(sset, update_set, ordinal, update_name, self.gates)
-            replicas[i] = pod
             filled_to = max(filled_to, i + 1)
             return pod
 
-        condemned.sort(key=lambda p: (-ordinal_of(p), p["metadata"]["name"]))
         reps = _Replicas(replicas, build)
+
+        def rest() -> list[dict]:
+            """The replicas (stored or built) past the settled prefix (none past
+            ``filled_to``: an OrderedReady set part way up does not scan its empty slots)."""
+            skip = len(settled.pods) if settled is not None else 0
+            return reps.known(skip, filled_to)
+
+        refresh(rest(), condemned, others)
+
+        condemned.sort(key=lambda p: (-ordinal_of(p), p["metadata"]["name"]))
         skip = len(settled.pods) if settled is not None else 0
 
         first_unhealthy = _first_unhealthy(replicas, skip, facts)
@@ -316,7 +317,7 @@ class StatefulSetControl:
             stop = self._process_replica(sset, update_set, monotonic, reps, i, mrs, now)
             if settled is not None and not stop and not self._wrote and len(
                     settled.pods) == i:
-                pod = replicas[i]
+                pod = reps[i]
                 settled.append(pod, facts(pod).revision)
             return stop
 
@@ -668,21 +669,33 @@ def _first_unhealthy(replicas: list[dict | None], skip: int,
 
 
 class _Replicas:
-    """The replica slots: stored pods, and empty slots built on first access."""
+    """The replica slots: the stored pods in ``slots`` (read, never changed: the list may be
+    shared), and for an empty slot the pod ``build`` gives on its first access."""
 
     def __init__(self, slots: list, build: Callable[[int], dict]) -> None:
         self.slots = slots
         self.build = build
+        self.built: dict[int, dict] = {}  # slot -> the pod built for it
 
     def __len__(self) -> int:
         return len(self.slots)
 
     def __getitem__(self, i: int) -> dict:
         pod = self.slots[i]
-        return pod if pod is not None else self.build(i)
+        if pod is None:
+            pod = self.built.get(i)
+            if pod is None:
+                pod = self.built[i] = self.build(i)
+        return pod
 
-    def known(self) -> list[dict]:
-        return [p for p in self.slots if p is not None]
+    def known(self, start: int, stop: int) -> list[dict]:
+        """The pods (stored or built) of slots ``start`` to ``stop``, in order."""
+        if not self.built:
+            return [p for p in self.slots[start:stop] if p is not None]
+        built = self.built
+        return [p for p in (built.get(i) if p is None else p
+                            for i, p in enumerate(self.slots[start:stop], start))
+                if p is not None]
 
 
 class _Failed(Exception):
