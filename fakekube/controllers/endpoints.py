@@ -204,11 +204,14 @@ class _State:
 
     ``entries`` (pod name -> entry, see ``_subsets_of``) and ``order`` (their names, sorted:
     the pods' list order) are every selected pod; ``groups`` their pieces grouped for the
-    object, ``desired`` the union of their triples. ``in_sync`` says the stored object (``stored``, with triples ``stored_triples``)
-    needed no write at the end of that sync. ``dirty`` gathers the pods with an event since
-    (selected before or after it). ``valid`` holds when that sync completed."""
+    object, ``desired`` the union of their triples. ``in_sync`` says the stored object
+    (``stored``) needed no write at the end of that sync; ``drift`` holds the triples in
+    exactly one of ``desired`` and the stored object's (kept up to date as ``desired``
+    changes, so "equal" needs no comparison of the whole sets). ``dirty`` gathers the pods
+    with an event since (selected before or after it). ``valid`` holds when that sync
+    completed."""
 
-    __slots__ = ("svc", "entries", "order", "groups", "desired", "stored", "stored_triples",
+    __slots__ = ("svc", "entries", "order", "groups", "desired", "stored", "drift",
                  "in_sync", "dirty", "valid")
 
     def __init__(self, svc: dict) -> None:
@@ -218,10 +221,32 @@ class _State:
         self.groups = _Groups()
         self.desired: set[tuple] = set()
         self.stored: dict | None = None
-        self.stored_triples: set[tuple] = set()
+        self.drift: set[tuple] = set()
         self.in_sync = False
         self.dirty: set[str] = set()
         self.valid = False
+
+    def remove(self, triples: tuple) -> None:
+        """Take a pod's triples out of ``desired``, keeping ``drift``."""
+        desired, drift = self.desired, self.drift
+        for t in triples:
+            if t in desired:
+                desired.remove(t)
+                if t in drift:
+                    drift.remove(t)
+                else:
+                    drift.add(t)
+
+    def add(self, triples: tuple) -> None:
+        """Put a pod's triples into ``desired``, keeping ``drift``."""
+        desired, drift = self.desired, self.drift
+        for t in triples:
+            if t not in desired:
+                desired.add(t)
+                if t in drift:
+                    drift.remove(t)
+                else:
+                    drift.add(t)
 
 
 class EndpointsController(Controller):
@@ -309,10 +334,10 @@ class EndpointsController(Controller):
             groups.add(pname, entry[2])
             desired.update(entry[3])
         state.order = list(entries)
-        stored = None
-        if current is not None:
-            stored = _flatten(current.get("subsets"))
-        return self._finish(key, svc, state, trigger, current, stored)
+        # A fresh state's drift is empty: right when the triples are equal (no write), and
+        # set by the write otherwise.
+        equal = current is not None and _flatten(current.get("subsets")) == desired
+        return self._finish(key, svc, state, trigger, current, equal)
 
     def _sync_changed(self, key: tuple[str, str], svc: dict, state: _State, dirty: set[str],
                       current: dict | None) -> Result | None:
@@ -320,7 +345,7 @@ class EndpointsController(Controller):
         looking only at the pods in ``dirty``; decides and writes as the full sync."""
         ns = key[0]
         selector = svc["spec"]["selector"]
-        entries, order, desired = state.entries, state.order, state.desired
+        entries, order = state.entries, state.order
         groups = state.groups
         members: dict[str, dict | None] = {}
         changed = False
@@ -337,7 +362,7 @@ class EndpointsController(Controller):
                 del order[bisect.bisect_left(order, pname)]
                 groups.remove(pname, old[2])
                 if old[3]:
-                    desired.difference_update(old[3])
+                    state.remove(old[3])
                     changed = True
                 continue
             if old is not None and old[0] is pod:
@@ -352,20 +377,21 @@ class EndpointsController(Controller):
             if old is not None and old[3] == new[3]:
                 continue
             if old is not None and old[3]:
-                desired.difference_update(old[3])
+                state.remove(old[3])
                 changed = True
             if new[3]:
-                desired.update(new[3])
+                state.add(new[3])
                 changed = True
         trigger = self.triggers.update(key, svc, members)
         if not changed and state.in_sync:
             state.valid = True
             return None
-        return self._finish(key, svc, state, trigger, current, state.stored_triples)
+        return self._finish(key, svc, state, trigger, current, not state.drift)
 
     def _finish(self, key: tuple[str, str], svc: dict, state: _State, trigger: float | None,
-                current: dict | None, stored: set | None) -> Result | None:
-        """Compare the desired endpoints with the stored object; write if they differ."""
+                current: dict | None, equal: bool) -> Result | None:
+        """Compare the desired endpoints with the stored object (``equal``: whether their
+        triples are the same); write if they differ."""
         ns, name = key
         spec = svc.get("spec") or {}
         desired = state.desired
@@ -376,8 +402,8 @@ class EndpointsController(Controller):
             ann = current["metadata"].get("annotations") or {}
             capacity_ok = (_count(current.get("subsets")) <= MAX_CAPACITY
                            and OVER_CAPACITY not in ann)
-            if cur_labels == svc_labels and capacity_ok and stored == desired:
-                state.stored, state.stored_triples = current, stored
+            if cur_labels == svc_labels and capacity_ok and equal:
+                state.stored = current  # its drift is empty, as the triples are equal
                 state.in_sync = state.valid = True
                 return None
             new = dict(current)  # subsets are replaced below; metadata is edited
@@ -392,7 +418,7 @@ class EndpointsController(Controller):
             ann[TRIGGER_TIME] = rfc3339(trigger)
         else:
             ann.pop(TRIGGER_TIME, None)
-        written_triples = desired
+        written_triples = None  # those of ``desired``
         if truncate(subsets):
             ann[OVER_CAPACITY] = "truncated"
             written_triples = _flatten(subsets)
@@ -430,14 +456,13 @@ class EndpointsController(Controller):
                 return None  # handleErr: dropped after maxRetries
             raise
         state.stored = written
-        same = written_triples is desired
-        state.stored_triples = set(desired) if same else written_triples
+        state.drift = set() if written_triples is None else desired ^ written_triples
         wm = written["metadata"]
         wlabels = dict(wm.get("labels") or {})
         wlabels.pop(LABEL_HEADLESS, None)
         state.in_sync = (wlabels == svc_labels and OVER_CAPACITY not in (
             wm.get("annotations") or {}) and _count(written.get("subsets")) <= MAX_CAPACITY
-            and (same or state.stored_triples == desired))
+            and not state.drift)
         state.valid = True
         return None
 
