@@ -567,7 +567,7 @@ class _Family:
                 del self.holds[sname]
 
     def unplace_slices(self, gone: list[str],
-                       keep: dict[str, dict[str, dict]] | None = None) -> list[str]:
+                       keep: dict[str, set[str]] | None = None) -> list[str]:
         """Forget where the endpoints of the slices ``gone`` were, except the pods
         ``keep[slice]`` names (they stay where they are); the pods no longer placed."""
         moved: list[str] = []
@@ -577,15 +577,16 @@ class _Family:
             if not held:
                 continue
             kept = keep.get(sname) if keep else None
-            for pname in held:
-                if kept and pname in kept:
-                    continue
-                del placed[pname]
-                moved.append(pname)
             if kept:
-                still = held.intersection(kept)
-                if still:
-                    self.holds[sname] = still
+                leaving = held - kept
+                held -= leaving  # now the kept pods it held
+                if held:
+                    self.holds[sname] = held
+            else:
+                leaving = held
+            for pname in leaving:
+                del placed[pname]
+            moved.extend(leaving)
         return moved
 
 
@@ -852,20 +853,19 @@ class EndpointSliceController(Controller):
         state.valid = True
 
     @staticmethod
-    def _place(fam: _Family, sl: dict, keep: dict[str, dict] | None = None) -> bool:
+    def _place(fam: _Family, sl: dict, endpoints: list[dict] | None = None) -> bool:
         """Note where the endpoints of ``sl`` are; False if one is not an endpoint the
-        reconciler would keep there as it is (so the state cannot be built on). ``keep``:
-        pods whose endpoint (that very object) is placed in ``sl`` already and known good
-        (see :meth:`_kept`); each is passed over once."""
+        reconciler would keep there as it is (so the state cannot be built on).
+        ``endpoints``: the ones of ``sl`` to look at, when the others are placed there
+        already and known good (see :meth:`_kept`); all of them by default."""
         entries, placed = fam.entries, fam.placed
         sname = sl["metadata"]["name"]
         pk = None
-        for ep in sl.get("endpoints") or ():
+        if endpoints is None:
+            endpoints = sl.get("endpoints") or ()
+        for ep in endpoints:
             ref = ep.get("targetRef")
             pname = ref.get("name") if ref else None
-            if keep and keep.get(pname) is ep:
-                del keep[pname]
-                continue
             e = entries.get(pname) if pname else None
             if e is None or e[6] is None or pname in placed:
                 return False
@@ -881,24 +881,28 @@ class EndpointSliceController(Controller):
 
     @staticmethod
     def _kept(fam: _Family, sname: str, old: dict, new: dict, dirty: set[str]
-              ) -> dict[str, dict]:
-        """The endpoints of ``new``, a rewrite of slice ``old``, that need no second look:
-        the very endpoint objects ``old`` held, of pods with no change since (so their
-        entries are what they were when placed) and placed in this slice, under the same
-        ports. By pod name."""
+              ) -> tuple[set[str], list[dict]]:
+        """The endpoints of ``new``, a rewrite of slice ``old``, split in two: the pods
+        whose endpoint needs no second look (the very endpoint object ``old`` held, of a
+        pod with no change since, so its entry is what it was when placed, placed in this
+        slice, under the same ports; each pod once), and the other endpoints, in order."""
+        eps = new.get("endpoints") or ()
         if _port_key(old.get("ports")) != _port_key(new.get("ports")):
-            return {}
+            return set(), list(eps)
         before = set(map(id, old.get("endpoints") or ()))
         placed = fam.placed
-        out: dict[str, dict] = {}
-        for ep in new.get("endpoints") or ():
+        kept: set[str] = set()
+        rest: list[dict] = []
+        for ep in eps:
             if id(ep) in before:
                 ref = ep.get("targetRef")
                 pname = ref.get("name") if ref else None
                 if (pname and pname not in dirty and placed.get(pname) == sname
-                        and pname not in out):
-                    out[pname] = ep
-        return out
+                        and pname not in kept):
+                    kept.add(pname)
+                    continue
+            rest.append(ep)
+        return kept, rest
 
     def _sync_changed(self, key: tuple[str, str], svc: dict, state: _SyncState,
                       dirty: set[str], slices: list[dict], slices_rv: int) -> bool:
@@ -990,18 +994,20 @@ class EndpointSliceController(Controller):
             moved: list[str] = []
             if written:
                 redo: list[str] = []
-                keeps: dict[str, dict[str, dict]] = {}
+                keeps: dict[str, set[str]] = {}
+                others: dict[str, list[dict]] = {}  # the endpoints of a rewrite to look at
                 for n, s in old_slices.items():
                     if s.get("addressType") == family:
                         current = now_slices.get(n)
                         if current is not s:
                             redo.append(n)
                             if current is not None:
-                                keeps[n] = self._kept(fam, n, s, current, dirty_names)
+                                keeps[n], others[n] = self._kept(fam, n, s, current,
+                                                                 dirty_names)
                 moved = fam.unplace_slices(redo, keeps) if redo else []
                 for n, s in now_slices.items():
                     if s.get("addressType") == family and old_slices.get(n) is not s:
-                        if not self._place(fam, s, keeps.get(n)):
+                        if not self._place(fam, s, others.get(n)):
                             return True
             entries = fam.entries
             for pname in (*names, *moved):
