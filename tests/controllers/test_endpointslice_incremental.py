@@ -11,9 +11,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fakekube.controllers.endpointslice import EndpointSliceController
-from podops import pod_op
-from test_endpointslice import make_cluster, pod, service, slices
-from test_endpointslice_memo import history
+from test_endpointslice import make_cluster, service
+from test_endpointslice_memo import apply_op, history
 
 OPS = st.sampled_from(["create", "delete", "unready", "ready", "relabel", "drop-slice"])
 
@@ -39,13 +38,7 @@ def run(ops, per_slice: int, full: bool) -> tuple[str, bool]:
                 ctl._sync = forgetful
     c.create(service(headless=True))
     for op, i in ops:
-        if pod_op(c, op, i, lambda i: pod(f"web-{i}", f"node-{i % 3 + 1}", hostname=f"web-{i}",
-                                          subdomain="nginx")):
-            pass
-        elif op == "drop-slice":
-            mine = slices(c)
-            if mine:
-                c.delete("EndpointSlice", mine[i % len(mine)]["metadata"]["name"])
+        apply_op(c, op, i)
         c.settle()
     assert not (full and incremental)
     return history(c), bool(incremental)

@@ -43,6 +43,36 @@ OPS = st.sampled_from(["create", "delete", "unready", "ready", "relabel", "drop-
                        "svc-label", "svc-port", "svc-note", "stuck", "poke"])
 
 
+def apply_op(c, op: str, i: int) -> None:
+    """One step of a history: a pod operation (``podops.pod_op``), a slice deleted, a pod
+    no kubelet runs created or its phase flipped, or a Service change."""
+    if pod_op(c, op, i, lambda i: pod(f"web-{i}", f"node-{i % 3 + 1}", hostname=f"web-{i}",
+                                      subdomain="nginx")):
+        pass
+    elif op == "drop-slice":
+        mine = slices(c)
+        if mine:
+            c.delete("EndpointSlice", mine[i % len(mine)]["metadata"]["name"])
+    elif op == "stuck":  # a pod no kubelet runs: selected, never an endpoint
+        if ("default", f"stuck-{i}") not in c.api.store.tables["pods"].objects:
+            c.create(pod(f"stuck-{i}", "node-9"))
+    elif op == "poke":  # a phase change of a stuck pod: a sync with nothing to place
+        stuck = sorted(k[1] for k in c.api.store.tables["pods"].objects
+                       if k[1].startswith("stuck-"))
+        if stuck:
+            p = c.get("Pod", stuck[i % len(stuck)])
+            p["status"]["phase"] = "Unknown" if p["status"].get("phase") == "Pending" \
+                else "Pending"
+            c.replace(p, subresource="status")
+    elif op == "svc-note":  # a Service change that leaves the slices as they are
+        c.patch("Service", "nginx", {"metadata": {"annotations": {"note": str(i)}}})
+    elif op == "svc-label":
+        c.patch("Service", "nginx", {"metadata": {"labels": {"tier": str(i % 2)}}})
+    else:
+        c.patch("Service", "nginx", {"spec": {"ports": [
+            {"name": "web", "port": 80 + i % 2, "targetPort": "http"}]}})
+
+
 def run(ops, per_slice: int, afresh: bool) -> str:
     c = make_cluster(seed=7)
     for ctl in c.manager.controllers:
@@ -59,31 +89,7 @@ def run(ops, per_slice: int, afresh: bool) -> str:
                 ctl._sync = forgetful
     c.create(service(headless=True))
     for op, i in ops:
-        if pod_op(c, op, i, lambda i: pod(f"web-{i}", f"node-{i % 3 + 1}", hostname=f"web-{i}",
-                                          subdomain="nginx")):
-            pass
-        elif op == "drop-slice":
-            mine = slices(c)
-            if mine:
-                c.delete("EndpointSlice", mine[i % len(mine)]["metadata"]["name"])
-        elif op == "stuck":  # a pod no kubelet runs: selected, never an endpoint
-            if ("default", f"stuck-{i}") not in c.api.store.tables["pods"].objects:
-                c.create(pod(f"stuck-{i}", "node-9"))
-        elif op == "poke":  # a phase change of a stuck pod: a sync with nothing to place
-            stuck = sorted(k[1] for k in c.api.store.tables["pods"].objects
-                           if k[1].startswith("stuck-"))
-            if stuck:
-                p = c.get("Pod", stuck[i % len(stuck)])
-                p["status"]["phase"] = "Unknown" if p["status"].get("phase") == "Pending" \
-                    else "Pending"
-                c.replace(p, subresource="status")
-        elif op == "svc-note":  # a Service change that leaves the slices as they are
-            c.patch("Service", "nginx", {"metadata": {"annotations": {"note": str(i)}}})
-        elif op == "svc-label":
-            c.patch("Service", "nginx", {"metadata": {"labels": {"tier": str(i % 2)}}})
-        else:
-            c.patch("Service", "nginx", {"spec": {"ports": [
-                {"name": "web", "port": 80 + i % 2, "targetPort": "http"}]}})
+        apply_op(c, op, i)
         c.settle()
     return history(c)
 
