@@ -274,7 +274,6 @@ class StatefulSetControl:
         def build(i: int) -> dict:
             """``newVersionedStatefulSetPod`` for an empty slot, built only when the loop
             reaches it (a 1,000-replica set does not build 1,000 pods per sync)."""
-            nonlocal filled_to
             ordinal = start + i
             if (strategy.get("type", "RollingUpdate") == "RollingUpdate"
                     and strategy.get("rollingUpdate") is not None
@@ -282,16 +281,13 @@ class StatefulSetControl:
                 pod = policy.new_pod(sset, current_set, ordinal, current_name, self.gates)
             else:
                 pod = policy.new_pod(sset, update_set, ordinal, update_name, self.gates)
-            filled_to = max(filled_to, i + 1)
             return pod
 
-        reps = _Replicas(replicas, build)
+        reps = _Replicas(replicas, build, filled_to)
 
         def rest() -> list[dict]:
-            """The replicas (stored or built) past the settled prefix (none past
-            ``filled_to``: an OrderedReady set part way up does not scan its empty slots)."""
-            skip = len(settled.pods) if settled is not None else 0
-            return reps.known(skip, filled_to)
+            """The replicas (stored or built) past the settled prefix."""
+            return reps.known(len(settled.pods) if settled is not None else 0)
 
         refresh(rest(), condemned, others)
 
@@ -670,12 +666,15 @@ def _first_unhealthy(replicas: list[dict | None], skip: int,
 
 class _Replicas:
     """The replica slots: the stored pods in ``slots`` (read, never changed: the list may be
-    shared), and for an empty slot the pod ``build`` gives on its first access."""
+    shared), and for an empty slot the pod ``build`` gives on its first access. Every slot
+    from ``filled_to`` on is empty and unbuilt, so :meth:`known` stops there (an
+    OrderedReady set part way up does not scan its empty slots)."""
 
-    def __init__(self, slots: list, build: Callable[[int], dict]) -> None:
+    def __init__(self, slots: list, build: Callable[[int], dict], filled_to: int) -> None:
         self.slots = slots
         self.build = build
         self.built: dict[int, dict] = {}  # slot -> the pod built for it
+        self.filled_to = filled_to
 
     def __len__(self) -> int:
         return len(self.slots)
@@ -686,10 +685,13 @@ class _Replicas:
             pod = self.built.get(i)
             if pod is None:
                 pod = self.built[i] = self.build(i)
+                if i >= self.filled_to:
+                    self.filled_to = i + 1
         return pod
 
-    def known(self, start: int, stop: int) -> list[dict]:
-        """The pods (stored or built) of slots ``start`` to ``stop``, in order."""
+    def known(self, start: int) -> list[dict]:
+        """The pods (stored or built) of the slots from ``start`` on, in order."""
+        stop = self.filled_to
         if not self.built:
             return [p for p in self.slots[start:stop] if p is not None]
         built = self.built
