@@ -228,25 +228,15 @@ class _State:
 
     def remove(self, triples: tuple) -> None:
         """Take a pod's triples out of ``desired``, keeping ``drift``."""
-        desired, drift = self.desired, self.drift
-        for t in triples:
-            if t in desired:
-                desired.remove(t)
-                if t in drift:
-                    drift.remove(t)
-                else:
-                    drift.add(t)
+        gone = self.desired.intersection(triples)
+        self.desired -= gone
+        self.drift ^= gone
 
     def add(self, triples: tuple) -> None:
         """Put a pod's triples into ``desired``, keeping ``drift``."""
-        desired, drift = self.desired, self.drift
-        for t in triples:
-            if t not in desired:
-                desired.add(t)
-                if t in drift:
-                    drift.remove(t)
-                else:
-                    drift.add(t)
+        new = set(triples).difference(self.desired)
+        self.desired |= new
+        self.drift ^= new
 
 
 class EndpointsController(Controller):
