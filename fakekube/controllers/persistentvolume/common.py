@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any, Iterable
 
 from ...api.quantity import QuantityError, parse_quantity
-from ...api.store import ADDED, DELETED, WatchEvent
+from ...api.store import ADDED, DELETED, MODIFIED, WatchEvent
 
 __all__ = [
     "ANN_BIND_COMPLETED", "ANN_BOUND_BY_CONTROLLER", "ANN_SELECTED_NODE",
@@ -182,14 +182,13 @@ class PodsByClaim:
     def observe(self, ev: WatchEvent) -> tuple[list, list]:
         """Update the index from one Pod event; returns the claim names of the old and the
         new state (``[]`` when absent)."""
-        if ev.type == "MODIFIED" and ev.old is not None and ev.old.get("spec") is ev.obj.get(
-                "spec"):
+        if ev.type == MODIFIED and ev.old is not None and ev.old.get("spec") is ev.obj.get("spec"):
             # The same spec object (a status write): the same claims, nothing to re-index.
             names = pod_claim_names(ev.obj)
             return names, names
         old = [] if ev.type == ADDED or ev.old is None else pod_claim_names(ev.old)
         new = [] if ev.type == DELETED else pod_claim_names(ev.obj)
-        if old != new or ev.type != "MODIFIED":
+        if old != new or ev.type != MODIFIED:
             m = ev.obj["metadata"]
             ns, pod = m["namespace"], m["name"]
             for name, _ in old:
