@@ -1,6 +1,6 @@
 """Properties of scheduling in a whole cluster, for all sequences of pod creations and
 deletions: no pod is bound twice, no node's allocatable is exceeded, a pod that fits
-somewhere is bound, and the same seed gives the same placements."""
+somewhere is bound and Running, and the same seed gives the same placements."""
 
 from __future__ import annotations
 
@@ -91,9 +91,11 @@ def test_scheduling_invariants(ops):
         assert cpu <= cpu_milli(alloc["cpu"]), (name, cpu)
         assert mem <= quantity_value(alloc["memory"]), (name, mem)
         assert count <= quantity_value(alloc["pods"]), (name, count)
-    # Every pending pod fits nowhere given the current placements.
+    # Every pod that fits somewhere is bound, and once the cluster settles, Running: a bound
+    # pod is Running, and every pending pod fits nowhere given the current placements.
     for p in pods:
         if p["spec"].get("nodeName"):
+            assert p["status"].get("phase") == "Running", (p["metadata"]["name"], p["status"])
             continue
         cpu, mem = requests(p)
         for name, (ucpu, umem, ucount) in used.items():
