@@ -11,30 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fakekube
-from fakekube.api import service_alloc
 from fakekube.api.service_alloc import (AlreadyAllocated, NodePortAllocator, NotInRange,
                                         RangeFull, ServiceAllocation, ServiceIPAllocator)
 
 
 def make_cluster(seed: int = 0, **options) -> fakekube.Cluster:
-    c = fakekube.Cluster(nodes=0, seed=seed, **options)
-    if not hasattr(c.api, "service_allocation"):
-        service_alloc.install(c.api, random.Random(seed))
-    return c
+    return fakekube.Cluster(nodes=0, seed=seed, **options)
 
 
 def svc(name: str, **spec) -> dict:
     spec.setdefault("ports", [{"name": "http", "port": 80}])
     spec.setdefault("selector", {"app": name})
     return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": spec}
-
-
-def update_hook_wired(c: fakekube.Cluster) -> bool:
-    """Whether the API layer calls the services hook on updates (the lead wires it)."""
-    c.create(svc("probe-wiring"))
-    got = c.patch("Service", "probe-wiring", {"spec": {"type": "NodePort"}})
-    c.delete("Service", "probe-wiring")
-    return bool(got["spec"]["ports"][0].get("nodePort"))
 
 
 # -- the IP allocator ------------------------------------------------------------------------
@@ -300,8 +288,6 @@ def test_requested_node_ports_taken_or_out_of_range_are_refused() -> None:
 
 def test_load_balancer_node_ports_and_health_check_port() -> None:
     c = make_cluster()
-    if not isinstance(getattr(c.api, "begin_hooks", None), dict):
-        pytest.skip("needs allocation before validation (ApiServer.begin_hooks)")
     spec = c.create(svc("lb", type="LoadBalancer", externalTrafficPolicy="Local"))["spec"]
     assert 30000 <= spec["ports"][0]["nodePort"] <= 32767
     assert 30000 <= spec["healthCheckNodePort"] <= 32767
@@ -322,14 +308,23 @@ def test_node_port_range_option_is_used() -> None:
                                  "range is full")
 
 
-def test_existing_services_are_restored_when_installed_late() -> None:
-    c = fakekube.Cluster(nodes=0)
-    if hasattr(c.api, "service_allocation"):
-        pytest.skip("allocation is installed with the API server")
-    c.api.create(c.api.registry.by_kind("Service"), svc("pre", clusterIP="10.96.0.9"), "default")
-    service_alloc.install(c.api, random.Random(0))
+def test_stored_services_keep_their_addresses_in_a_restored_allocation() -> None:
+    """``ServiceAllocation.restore`` (what ``install`` does with Services already stored)
+    marks their cluster IPs and node ports taken."""
+    c = make_cluster()
+    stored = c.create(svc("pre", type="NodePort", clusterIP="10.96.0.9",
+                          ports=[{"port": 80, "nodePort": 30080}]))
+    alloc = ServiceAllocation("10.96.0.0/12", "30000-32767", random.Random(0))
+    alloc.restore([stored])
     with pytest.raises(fakekube.Invalid):
-        c.create(svc("dup", clusterIP="10.96.0.9"))
+        alloc.allocate_create(svc("dup", clusterIP="10.96.0.9"))
+    with pytest.raises(fakekube.Invalid):
+        alloc.allocate_create(svc("dup2", type="NodePort",
+                                  ports=[{"port": 80, "nodePort": 30080}]))
+    fresh = svc("other", type="NodePort")
+    alloc.allocate_create(fresh)
+    assert fresh["spec"]["clusterIP"] != "10.96.0.9"
+    assert fresh["spec"]["ports"][0]["nodePort"] != 30080
 
 
 # -- updates (the hook the API layer calls before an update is stored) --------------------
@@ -400,8 +395,6 @@ def test_update_keeps_family_fields_a_put_left_out() -> None:
 
 def test_api_update_type_change_allocates_node_ports() -> None:
     c = make_cluster()
-    if not update_hook_wired(c):
-        pytest.skip("the API layer does not call the services hook on update yet")
     c.create(svc("web"))
     got = c.patch("Service", "web", {"spec": {"type": "NodePort"}})
     assert 30000 <= got["spec"]["ports"][0]["nodePort"] <= 32767
@@ -414,7 +407,5 @@ def test_dry_run_create_allocates_nothing() -> None:
     c = make_cluster()
     rt = c.api.registry.by_kind("Service")
     c.api.create(rt, svc("dry", clusterIP="10.96.0.40"), "default", dry_run=True)
-    ipa = c.api.service_allocation.ip_allocators["IPv4"]
-    if ipa.has("10.96.0.40"):
-        pytest.skip("the API layer does not pass dry_run to the services hook yet")
+    assert not c.api.service_allocation.ip_allocators["IPv4"].has("10.96.0.40")
     assert c.create(svc("real", clusterIP="10.96.0.40"))["spec"]["clusterIP"] == "10.96.0.40"
