@@ -6,8 +6,6 @@ import pytest
 import fakekube
 from fakekube.testing.builders import pod, statefulset
 
-pytest.importorskip("fakekube.scheduler", reason="the scheduler places the set's pods")
-
 
 @pytest.fixture
 def c():

@@ -2,12 +2,9 @@
 
 import os
 
-import pytest
 from hypothesis import HealthCheck, settings
 
-pytest.importorskip("fakekube.scheduler")
-
-from fakekube.testing.machines import StatefulSetIdentityMachine  # noqa: E402
+from fakekube.testing.machines import StatefulSetIdentityMachine
 
 EXAMPLES = int(os.environ.get("FAKEKUBE_MACHINE_EXAMPLES", "200"))
 
