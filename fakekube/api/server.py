@@ -667,6 +667,10 @@ class ApiServer:
         object whose stored state is ``old``."""
         meta = new["metadata"]
         ometa = old["metadata"]
+        if meta is ometa:
+            # A handed-over body that kept the stored metadata itself: the fields set below
+            # (resourceVersion first) must not reach the stored version.
+            meta = new["metadata"] = dict(meta)
         # System fields are the server's.
         for f in _SERVER_META:
             if f in ometa:

@@ -167,3 +167,24 @@ def test_pvc_update_with_an_invalid_claim_lists_each_error_twice():
     else:
         raise AssertionError("the update should be invalid")
     assert fields == ["metadata.labels"] * 3  # ValidateObjectMeta twice, the update rules once
+
+
+def test_a_handed_over_body_sharing_the_stored_metadata_leaves_the_stored_version_alone():
+    # A controller's shallow copy that kept the stored metadata dict: the update's
+    # resourceVersion (and other server fields) go to a copy, not into the old version that
+    # the watch history and the informers still hold.
+    api = _api()
+    rt = api.registry.by_kind("ConfigMap")
+    old = api.create(rt, {"apiVersion": "v1", "kind": "ConfigMap",
+                          "metadata": {"name": "c", "namespace": "default"},
+                          "data": {"k": "1"}}, "default", copy_out=False)
+    rv = old["metadata"]["resourceVersion"]
+    new = dict(old, data={"k": "2"})
+    assert new["metadata"] is old["metadata"]
+    stored = api.update(rt, new, "c", "default", owned=True, copy_out=False,
+                        field_validation="Ignore")
+    assert old["metadata"]["resourceVersion"] == rv
+    assert int(stored["metadata"]["resourceVersion"]) > int(rv)
+    events = [ev for ev in api.table(rt).history if ev.obj["metadata"]["name"] == "c"]
+    assert [ev.obj["metadata"]["resourceVersion"] for ev in events] == [
+        rv, stored["metadata"]["resourceVersion"]]

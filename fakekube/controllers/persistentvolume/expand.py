@@ -238,6 +238,7 @@ class ExpandController(Controller):
         rec.event(claim, "Normal", "Resizing", f"External resizer is resizing volume {pv_name}")
         whole = -((-request.numerator) // request.denominator)
         new_pv = dict(pv)
+        new_pv["metadata"] = dict(pv["metadata"])
         new_pv["spec"] = dict(pv["spec"], capacity=dict(
             pv["spec"].get("capacity") or _EMPTY, storage=format_quantity(whole, BINARY_SI)))
         pv = self.client.update(new_pv)
