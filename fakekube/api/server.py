@@ -28,7 +28,7 @@ from ..errors import FieldError
 from . import admission as _admission
 from .apply import ignored_fields, server_side_apply, track_update
 from .kinds import Strategy, strategies as _strategies
-from .kinds.core import STATUS_WRITE_DEFAULTS
+from .kinds.core import STATUS_WRITE_DEFAULTS, pending_pod_status
 from .kinds.other import validate_binding as _validate_binding, validate_scale as _validate_scale
 from .kinds.storage import set_persistent_volume_phase_transition_time as set_pv_phase_time
 from .names import is_valid_path_segment_name
@@ -41,6 +41,7 @@ from .selectors import (FieldSelector, LabelSelector, SelectorError, label_selec
                         parse_field_selector, parse_label_selector,
                         unknown_field_selector_message, unsupported_field_label_message)
 from .store import Store, Table
+from .templates import PodTemplates
 from .watch import ERROR, Watcher
 
 __all__ = ["ApiServer", "PATCH_TYPES"]
@@ -113,6 +114,9 @@ class ApiServer:
         self._uids: list[str] = []
         self._name_rng = random.Random(rng.getrandbits(64))
         self._strategies = _strategies()
+        # The stored specs of pods made from one template (None: every create is decoded,
+        # defaulted and admitted in full).
+        self.pod_templates: PodTemplates | None = PodTemplates()
         self.admission: list[_admission.Plugin] = list(_admission.DEFAULT_PLUGINS)
         # Validating admission runs after the kind's validation (upstream's order).
         self.validating_admission: list[_admission.Plugin] = list(
@@ -188,7 +192,7 @@ class ApiServer:
         return ("", name)
 
     def _decode(self, rt: ResourceType, obj: Any, field_validation: str, owned: bool,
-                schema: str | None = None) -> dict:
+                schema: str | None = None, dropped: list[str] | None = None) -> dict:
         if field_validation not in FIELD_VALIDATION:
             raise errors.invalid("CreateOptions", "meta.k8s.io", "", [
                 FieldError.not_supported("fieldValidation", field_validation,
@@ -229,8 +233,11 @@ class ApiServer:
                     f"{want_kind} in version \"{rt.version}\" cannot be handled as a "
                     f"{want_kind}: {exc.message}" if not exc.message.startswith("strict")
                     else exc.message) from None
-            if unknown and field_validation == "Warn":
-                self.warnings.extend(f'unknown field "{u}"' for u in unknown)
+            if unknown:
+                if field_validation == "Warn":
+                    self.warnings.extend(f'unknown field "{u}"' for u in unknown)
+                if dropped is not None:
+                    dropped.extend(unknown)
         body["apiVersion"] = want_version
         body["kind"] = want_kind
         meta = body.get("metadata")
@@ -262,13 +269,45 @@ class ApiServer:
                copy_out: bool = True) -> dict:
         """Create an object; return the stored object (a copy unless ``copy_out=False``)."""
         with self.store.lock:
-            body = self._decode(rt, obj, field_validation, owned)
-            stored = self._create(rt, body, namespace, dry_run=dry_run,
-                                  field_manager=field_manager)
+            if (rt.kind == "Pod" and rt.group == "" and not dry_run and type(obj) is dict
+                    and self.pod_templates is not None):
+                stored = self._create_pod(rt, obj, namespace, field_validation, owned,
+                                          field_manager)
+            else:
+                body = self._decode(rt, obj, field_validation, owned)
+                stored = self._create(rt, body, namespace, dry_run=dry_run,
+                                      field_manager=field_manager)
             return deep_copy(stored) if copy_out else stored
 
+    def _create_pod(self, rt: ResourceType, obj: dict, namespace: str | None,
+                    field_validation: str, owned: bool, field_manager: str | None) -> dict:
+        """A Pod create, its spec served from (or remembered in) :attr:`pod_templates`."""
+        templates = self.pod_templates
+        decoded = not (owned and field_validation == "Ignore")
+        key = templates.key(self, self._strategies.get("Pod") or _EMPTY_STRATEGY,
+                            self._plugins(_CREATE, rt), obj, decoded)
+        if key is None:
+            body = self._decode(rt, obj, field_validation, owned)
+            return self._create(rt, body, namespace, field_manager=field_manager)
+        found = templates.get(key)
+        if found is None:
+            dropped: list[str] = []
+            sent = obj.get("spec")
+            body = self._decode(rt, obj, field_validation, owned, dropped=dropped)
+            stored = self._create(rt, body, namespace, field_manager=field_manager)
+            if not dropped:
+                templates.remember(key, stored, sent)
+            return stored
+        # The spec is known good: decode the rest, a stand-in keeping the spec's place (a
+        # spec sent as null is dropped by decoding, and defaulting adds one at the end).
+        if decoded and obj.get("spec") is not None:
+            obj = {**obj, "spec": _NO_SPEC}
+        body = self._decode(rt, obj, field_validation, owned)
+        return self._create(rt, body, namespace, field_manager=field_manager, template=found)
+
     def _create(self, rt: ResourceType, body: dict, namespace: str | None, *,
-                dry_run: bool = False, field_manager: str | None = None) -> dict:
+                dry_run: bool = False, field_manager: str | None = None,
+                template: tuple[dict, str] | None = None) -> dict:
         meta = body["metadata"]
         if rt.namespaced:
             ns = meta.get("namespace") or ""
@@ -287,16 +326,25 @@ class ApiServer:
         if rt.has_status and rt.kind != "Node":
             body.pop("status", None)
         strategy = self._strategies.get(rt.kind) or _EMPTY_STRATEGY
-        if strategy.default is not None:
-            strategy.default(body)
-        if strategy.prepare_for_create is not None:
-            strategy.prepare_for_create(body, self.gates)
-        if rt.kind == "PersistentVolume":
-            set_pv_phase_time(body, None, self.now())
+        if template is None:
+            if strategy.default is not None:
+                strategy.default(body)
+            if strategy.prepare_for_create is not None:
+                strategy.prepare_for_create(body, self.gates)
+            if rt.kind == "PersistentVolume":
+                set_pv_phase_time(body, None, self.now())
+            plugins = self._plugins(_CREATE, rt)
+        else:
+            # A pod from a remembered template: its stored spec is known, defaulted,
+            # prepared and admitted; only the status is its own.
+            spec, qos = template
+            body["spec"] = spec
+            body["status"] = pending_pod_status(spec, qos)
+            plugins = self.pod_templates.rest
         generate = not meta.get("name") and meta.get("generateName")
         if generate:
             meta["name"] = self._generate_name(meta["generateName"])
-        for plugin in self._plugins(_CREATE, rt):
+        for plugin in plugins:
             plugin(_CREATE, rt, body, None, self)
         group_resource = rt.group_resource
         finishers = (self._begin(rt, body, None, dry_run) if self.begin_hooks.get(group_resource)
@@ -1246,6 +1294,7 @@ class ApiServer:
 
 
 _EMPTY_STRATEGY = Strategy()
+_NO_SPEC: dict = {}  # the stand-in for a remembered spec while the rest is decoded
 _UID_BATCH = 64
 _NO_FINISHERS: list = []
 

@@ -3812,19 +3812,33 @@ def _prepare_pod_create(pod: dict, gates: Gates) -> None:
     SchedulingGated condition; matchLabelKeys merged into affinity selectors; AppArmor
     annotations synced to fields."""
     qos = _get_pod_qos(pod)
-    status = pod["status"] = {"phase": "Pending", "qosClass": qos}
     spec = pod.get("spec")
+    pod["status"] = pending_pod_status(spec, qos)
     if spec is None:
         spec = pod["spec"] = {}
     _drop_disabled_pod_fields(spec, None, gates)
-    if spec.get("schedulingGates"):
+    if spec.get("affinity") and _gate(gates, "MatchLabelKeysInPodAffinity"):
+        _mutate_pod_affinity(pod)
+    _apparmor_version_skew(pod)
+
+
+def pending_pod_status(spec: dict | None, qos: str) -> dict:
+    """A new pod's status (``PrepareForCreate``): Pending, its QoS class, and for a pod with
+    scheduling gates its PodScheduled=False SchedulingGated condition."""
+    status = {"phase": "Pending", "qosClass": qos}
+    if spec and spec.get("schedulingGates"):
         status["conditions"] = [{"type": "PodScheduled", "status": "False",
                                  "reason": "SchedulingGated",
                                  "message": "Scheduling is blocked due to non-empty scheduling "
                                             "gates"}]
-    if spec.get("affinity") and _gate(gates, "MatchLabelKeysInPodAffinity"):
-        _mutate_pod_affinity(pod)
-    _apparmor_version_skew(pod)
+    return status
+
+
+# The pod strategy's defaulting and PrepareForCreate, by name for api.templates (which serves
+# what they make of a spec while the Pod strategy is this one).
+default_pod = _default_pod
+prepare_pod_create = _prepare_pod_create
+APPARMOR_CONTAINER_PREFIX = _APPARMOR_CONTAINER
 
 
 def _prepare_pod_update(new: dict, old: dict, gates: Gates) -> None:
