@@ -292,11 +292,10 @@ class ApiServer:
         found = templates.get(key)
         if found is None:
             dropped: list[str] = []
-            sent = obj.get("spec")
             body = self._decode(rt, obj, field_validation, owned, dropped=dropped)
             stored = self._create(rt, body, namespace, field_manager=field_manager)
             if not dropped:
-                templates.remember(key, stored, sent)
+                templates.remember(key, stored)
             return stored
         # The spec is known good: decode the rest, a stand-in keeping the spec's place (a
         # spec sent as null is dropped by decoding, and defaulting adds one at the end).

@@ -22,12 +22,18 @@ What depends on more than the spec takes the full path:
 - a pod whose annotations name AppArmor profiles for containers (the strategy copies them
   into the containers' security contexts);
 - a spec whose affinity terms have ``matchLabelKeys``/``mismatchLabelKeys`` (merged with the
-  pod's labels), whose decoding dropped unknown fields, or that holds a value that is not
-  plain JSON (``marshal`` writes all bytes-like objects alike) is never remembered;
+  pod's labels), or whose decoding dropped unknown fields, is never remembered;
 - and none is remembered or served while the API layer is not the stock one for pods:
   another Pod strategy, admission plugins other than the stock ones, or hooks on pod writes.
 
 Bounded: past ``max_entries`` templates everything is forgotten at once.
+
+``marshal`` tells every JSON type and value apart, but writes all bytes-like objects alike
+(``b"x"`` and ``bytearray(b"x")``). No stored spec holds one: the decoder checks the type of
+every leaf of a PodSpec but those of its one free-form field (an ephemeral volume's claim
+template's ``managedFields``), which validation refuses; handed-over bodies are JSON by
+contract. (``tests/api/test_pod_templates.py`` checks that this is still the only such
+field.)
 """
 
 from __future__ import annotations
@@ -50,28 +56,6 @@ _SPEC_ONLY_PLUGINS = frozenset((admission.service_account,
                                 admission.default_toleration_seconds, admission.priority))
 # Admission plugins that change nothing in a pod: they still run on every create.
 _READ_ONLY_PLUGINS = frozenset((admission.namespace_lifecycle,))
-
-_JSON_LEAVES = frozenset((str, int, float, bool, type(None)))
-
-
-def _plain_json(v: Any) -> bool:
-    """Whether ``v`` is made of dicts (with string keys), lists and JSON leaves only."""
-    stack = [v]
-    pop, push = stack.pop, stack.append
-    while stack:
-        x = pop()
-        t = type(x)
-        if t is dict:
-            for k, y in x.items():
-                if type(k) is not str:
-                    return False
-                push(y)
-        elif t is list:
-            stack.extend(x)
-        elif t not in _JSON_LEAVES:
-            return False
-    return True
-
 
 def _uses_label_keys(spec: dict) -> bool:
     """Whether the spec's pod (anti-)affinity terms name label keys to merge with the pod's
@@ -110,7 +94,14 @@ def _names_apparmor_profiles(obj: dict) -> bool:
 class PodTemplates:
     """The stored specs of Pod creates, by the spec sent (see the module's text)."""
 
-    __slots__ = ("_entries", "_max_entries", "_gates", "_plugins", "_rest", "_options")
+    __slots__ = ("_entries", "_max_entries", "_gates", "_plugins", "_rest", "_options",
+                 "_cold", "_skip")
+
+    # After this many misses in a row (pods that each have a spec of their own, as a
+    # StatefulSet's do), only every SKIP+1th create looks for a template: the others take
+    # the full path without computing a key. A hit ends that at once.
+    COLD = 128
+    SKIP = 15
 
     def __init__(self, max_entries: int = 256) -> None:
         self._entries: dict[tuple, tuple[dict, str]] = {}
@@ -120,6 +111,8 @@ class PodTemplates:
         # The plugins that still run on a remembered create (None: the memo is off).
         self._rest: tuple | None = None
         self._options: tuple[Any, Any] | None = None
+        self._cold = 0  # misses since the last hit
+        self._skip = 0  # creates left to pass by
 
     def key(self, api: "ApiServer", strategy: "Strategy", plugins: tuple, obj: dict,
             decoded: bool) -> tuple | None:
@@ -127,6 +120,9 @@ class PodTemplates:
         must take the full path. ``plugins`` are the mutating admission plugins of the
         write; ``decoded`` tells whether the body is decoded (a handed-over body is not:
         its templates are kept apart)."""
+        if self._skip:
+            self._skip -= 1
+            return None
         if (strategy.default is not default_pod
                 or strategy.prepare_for_create is not prepare_pod_create
                 or api.create_hooks.get("pods") or api.begin_hooks.get("pods")):
@@ -155,17 +151,24 @@ class PodTemplates:
 
     def get(self, key: tuple) -> tuple[dict, str] | None:
         """The stored spec and QoS class remembered for ``key``."""
-        return self._entries.get(key)
+        found = self._entries.get(key)
+        if found is not None:
+            self._cold = 0
+        else:
+            self._cold += 1
+            if self._cold >= self.COLD:
+                self._skip = self.SKIP
+        return found
 
     @property
     def rest(self) -> tuple:
         """The admission plugins that still run on a create served from a template."""
         return self._rest or ()
 
-    def remember(self, key: tuple, stored: dict, sent: Any) -> None:
-        """Remember what a create on the full path stored for ``key``, the spec ``sent``."""
+    def remember(self, key: tuple, stored: dict) -> None:
+        """Remember what a create on the full path stored for ``key``."""
         spec = stored["spec"]
-        if _uses_label_keys(spec) or not _plain_json(sent) or not _plain_json(spec):
+        if _uses_label_keys(spec):
             return
         if len(self._entries) >= self._max_entries:
             self._entries.clear()
