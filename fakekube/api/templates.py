@@ -13,7 +13,7 @@ one spec object.
 Sharing is sound because nothing changes a stored object in place: informers and
 controllers already read the stored objects themselves, and versions of one object already
 share their unchanged parts (the test suite checks the rule for every test). It makes a pod
-made from a remembered template cost a third less to create, and 100,000 such pods hold one
+made from a remembered template cost about a third less to create, and 100,000 such pods hold one
 spec between them instead of 100,000: far less memory, and far less for Python's cyclic
 collector to walk (a stored pod's spec is most of its containers).
 
@@ -26,9 +26,14 @@ What depends on more than the spec takes the full path:
 - and none is remembered or served while the API layer is not the stock one for pods:
   another Pod strategy, admission plugins other than the stock ones, or hooks on pod writes.
 
-Bounded: past ``max_entries`` templates everything is forgotten at once.
+Bounded: past ``max_entries`` templates everything is forgotten at once. Pods that each have
+a spec of their own (a StatefulSet's: hostname, claims) gain nothing and would pay for the
+key, so after a run of misses only every few creates look for a template until one repeats.
 
-``marshal`` tells every JSON type and value apart, but writes all bytes-like objects alike
+The same bytes always read back as the same value, types and order included (format 4
+marks objects shared within the value, which depends on reference counts: equal specs may
+then differ in bytes, which costs a miss, never a wrong hit). ``marshal`` tells every JSON
+type and value apart, but writes all bytes-like objects alike
 (``b"x"`` and ``bytearray(b"x")``). No stored spec holds one: the decoder checks the type of
 every leaf of a PodSpec but those of its one free-form field (an ephemeral volume's claim
 template's ``managedFields``), which validation refuses; handed-over bodies are JSON by
@@ -56,6 +61,7 @@ _SPEC_ONLY_PLUGINS = frozenset((admission.service_account,
                                 admission.default_toleration_seconds, admission.priority))
 # Admission plugins that change nothing in a pod: they still run on every create.
 _READ_ONLY_PLUGINS = frozenset((admission.namespace_lifecycle,))
+
 
 def _uses_label_keys(spec: dict) -> bool:
     """Whether the spec's pod (anti-)affinity terms name label keys to merge with the pod's
