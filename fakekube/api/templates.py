@@ -47,7 +47,8 @@ import marshal
 from typing import TYPE_CHECKING, Any
 
 from . import admission
-from .kinds.core import APPARMOR_CONTAINER_PREFIX, default_pod, prepare_pod_create
+from .kinds.core import (APPARMOR_CONTAINER_PREFIX, affinity_uses_label_keys, default_pod,
+                         prepare_pod_create)
 
 if TYPE_CHECKING:
     from .kinds import Strategy
@@ -61,25 +62,6 @@ _SPEC_ONLY_PLUGINS = frozenset((admission.service_account,
                                 admission.default_toleration_seconds, admission.priority))
 # Admission plugins that change nothing in a pod: they still run on every create.
 _READ_ONLY_PLUGINS = frozenset((admission.namespace_lifecycle,))
-
-
-def _uses_label_keys(spec: dict) -> bool:
-    """Whether the spec's pod (anti-)affinity terms name label keys to merge with the pod's
-    labels (``mutatePodAffinity``): then the stored spec depends on the labels too."""
-    affinity = spec.get("affinity")
-    if not affinity:
-        return False
-    for kind in ("podAffinity", "podAntiAffinity"):
-        a = affinity.get(kind)
-        if not a:
-            continue
-        terms = [wt.get("podAffinityTerm") or {}
-                 for wt in a.get("preferredDuringSchedulingIgnoredDuringExecution") or ()]
-        terms += a.get("requiredDuringSchedulingIgnoredDuringExecution") or ()
-        for term in terms:
-            if term.get("matchLabelKeys") or term.get("mismatchLabelKeys"):
-                return True
-    return False
 
 
 def _names_apparmor_profiles(obj: dict) -> bool:
@@ -174,7 +156,7 @@ class PodTemplates:
     def remember(self, key: tuple, stored: dict) -> None:
         """Remember what a create on the full path stored for ``key``."""
         spec = stored["spec"]
-        if _uses_label_keys(spec):
+        if affinity_uses_label_keys(spec):
             return
         if len(self._entries) >= self._max_entries:
             self._entries.clear()

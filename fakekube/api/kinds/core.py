@@ -3748,6 +3748,28 @@ def _apply_label_keys(selector: dict, keys: list, op: str, labels: dict) -> None
             exprs.append({"key": key, "operator": op, "values": [labels[key]]})
 
 
+def _pod_affinity_terms(affinity: dict) -> list[dict]:
+    """The pod affinity and anti-affinity terms of an affinity, each kind's preferred terms
+    then its required ones."""
+    terms: list[dict] = []
+    for key in ("podAffinity", "podAntiAffinity"):
+        a = affinity.get(key)
+        if not a:
+            continue
+        terms += [wt.get("podAffinityTerm") or {}
+                  for wt in a.get("preferredDuringSchedulingIgnoredDuringExecution") or ()]
+        terms += a.get("requiredDuringSchedulingIgnoredDuringExecution") or ()
+    return terms
+
+
+def affinity_uses_label_keys(spec: dict) -> bool:
+    """Whether ``mutatePodAffinity`` would merge the pod's labels into this spec's affinity
+    (a term names matchLabelKeys or mismatchLabelKeys)."""
+    affinity = spec.get("affinity")
+    return bool(affinity) and any(term.get("matchLabelKeys") or term.get("mismatchLabelKeys")
+                                  for term in _pod_affinity_terms(affinity))
+
+
 def _mutate_pod_affinity(pod: dict) -> None:
     """``mutatePodAffinity``: matchLabelKeys / mismatchLabelKeys become In / NotIn
     requirements on the pod's own label values."""
@@ -3755,20 +3777,13 @@ def _mutate_pod_affinity(pod: dict) -> None:
     if not affinity:
         return
     labels = (pod.get("metadata") or {}).get("labels") or {}
-    for key in ("podAffinity", "podAntiAffinity"):
-        a = affinity.get(key)
-        if not a:
+    for term in _pod_affinity_terms(affinity):
+        selector = term.get("labelSelector")
+        if selector is None or not (term.get("matchLabelKeys")
+                                    or term.get("mismatchLabelKeys")):
             continue
-        terms = [wt.get("podAffinityTerm") or {}
-                 for wt in a.get("preferredDuringSchedulingIgnoredDuringExecution") or ()]
-        terms += list(a.get("requiredDuringSchedulingIgnoredDuringExecution") or ())
-        for term in terms:
-            selector = term.get("labelSelector")
-            if selector is None or not (term.get("matchLabelKeys")
-                                        or term.get("mismatchLabelKeys")):
-                continue
-            _apply_label_keys(selector, term.get("matchLabelKeys") or [], "In", labels)
-            _apply_label_keys(selector, term.get("mismatchLabelKeys") or [], "NotIn", labels)
+        _apply_label_keys(selector, term.get("matchLabelKeys") or [], "In", labels)
+        _apply_label_keys(selector, term.get("mismatchLabelKeys") or [], "NotIn", labels)
 
 
 def _apparmor_field_for_annotation(value: str) -> dict | None:
