@@ -336,3 +336,30 @@ def test_after_a_run_of_specs_of_their_own_templates_are_looked_for_less_until_o
     shared = [stored[("default", f"t-{i}")]["spec"] is last for i in range(n)]
     assert not shared[0] and shared.count(False) > 1  # passed by, then remembered
     assert all(shared[-(PodTemplates.SKIP + 1):])      # then served again, every one
+
+
+def test_writes_to_one_pod_of_a_template_leave_its_siblings_alone():
+    # Patches (each kind), updates and status writes build new objects: the spec the pods
+    # share is never changed in place (the suite's stored-objects check would fail too).
+    api = _api(True)
+    rt = api.registry.by_kind("Pod")
+    for i in range(4):
+        api.create(rt, _body(i, 0, 0, "name", "last"), "default")
+    stored = api.table(rt).objects
+    shared = stored[("default", "p-0")]["spec"]
+    before = marshal.dumps(shared, 2)
+    api.patch(rt, "p-1", {"spec": {"containers": [{"name": "web", "image": "nginx:2"}]}},
+              "default", patch_type="strategic")
+    api.patch(rt, "p-2", [{"op": "replace", "path": "/spec/containers/0/image",
+                           "value": "nginx:3"}], "default", patch_type="json")
+    api.patch(rt, "p-3", {"spec": {"activeDeadlineSeconds": 30}}, "default",
+              patch_type="merge")
+    pod = api.get(rt, "p-0", "default")
+    pod["status"]["phase"] = "Running"
+    api.update(rt, pod, "p-0", "default", subresource="status")
+    images = [stored[("default", f"p-{i}")]["spec"]["containers"][0]["image"]
+              for i in range(4)]
+    assert images == ["nginx:1.27", "nginx:2", "nginx:3", "nginx:1.27"]
+    assert stored[("default", "p-3")]["spec"]["activeDeadlineSeconds"] == 30
+    assert marshal.dumps(shared, 2) == before and "activeDeadlineSeconds" not in shared
+    assert stored[("default", "p-0")]["spec"] is shared  # a status write keeps the spec
